@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "nvmf_native",
+      "sources": ["src/addon.c"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-msse4.2", "-mpclmul"],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"]
+    }
+  ]
+}
