@@ -1,0 +1,45 @@
+// The perf run: top-level flags of `nvmf-perf`, spdk_nvme_perf's names where they overlap.
+import { Command, Option } from 'commander';
+import { native } from '../native/index.js';
+import { parsePerfOptions, type RawPerfOptions } from './perf-options.js';
+import { runPerf } from '../engine/runner.js';
+
+const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+const count = (_v: string, prev: number | undefined): number => (prev ?? 0) + 1;
+
+export function registerPerfOptions(program: Command): void {
+  program
+    .description('Benchmark NVMe-oF targets the way spdk_nvme_perf does. With no -r, launches the built-in '
+      + 'NVMe/TCP target on 127.0.0.1 with a RAM namespace.\n'
+      + 'Note: -s is the I/O size here (as in older spdk_nvme_perf and in fio\'s bs); newer spdk_nvme_perf '
+      + 'uses -o for the I/O size and -s for hugepage memory. -o is accepted as an alias.')
+    .usage('-q DEPTH -s SIZE -w PATTERN -t SECONDS [options] | <command>')
+    .option('-q, --io-depth <n>', 'I/Os kept outstanding per qpair')
+    .option('-s, --io-size <bytes>', 'I/O size in bytes (k/m suffixes: 4k, 128KiB)')
+    .addOption(new Option('-o <bytes>', 'same as -s (spdk_nvme_perf spelling)').hideHelp())
+    .option('-w, --io-pattern <pattern>', 'read, write, randread, randwrite, rw, randrw')
+    .option('-M, --rwmixread <percent>', 'read share for rw/randrw (default 50)')
+    .option('-t, --time <seconds>', 'measured time in seconds (default 10)')
+    .option('-a, --warmup <seconds>', 'warm-up time before measuring, excluded from every figure (default 0)')
+    .option('-r, --transport-id <trid>', "target, e.g. 'trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:4420 subnqn:NQN' (repeatable; every active namespace of each)", collect)
+    .option('-P, --num-qpairs <n>', 'I/O qpairs per namespace per worker (default 1)')
+    .option('-c, --core-mask <mask>', 'worker cores: hex mask 0x3 or list 0-1,3 (default: first allowed core)')
+    .option('-L, --latency', '-L: latency percentiles; -LL: also the histogram', count)
+    .option('-H, --header-digest', 'enable NVMe/TCP header digests')
+    .option('-I, --data-digest', 'enable NVMe/TCP data digests')
+    .option('--hostnqn <nqn>', 'host NQN (default: /etc/nvme/hostnqn or a generated uuid NQN)')
+    .option('--seed <n>', 'seed of the LBA and read/write generators (default: time based, recorded in the result)')
+    .option('--json <file>', 'write the result JSON to this file')
+    .option('--results-dir <dir>', 'directory for result JSON files (default results/)')
+    .option('--no-progress', 'no per-second progress lines')
+    .option('--target-ns <ns>', 'namespace of the launched target: ram:SIZE, null:SIZE or file:PATH (default ram:1GiB)')
+    .option('--mode <mode>', 'initiator reactor mode: poll (spin) or interrupt (sleep in epoll when idle) (default poll)')
+    .action(async (raw: RawPerfOptions, cmd: Command) => {
+      if (cmd.args.length > 0) {
+        throw new (await import('./errors.js')).UsageError(`unknown command or stray argument "${cmd.args[0]}" (see nvmf-perf --help)`);
+      }
+      const config = parsePerfOptions(raw, native.allowedCpus(), process.argv.slice(2));
+      const outcome = await runPerf(config);
+      process.exitCode = outcome.exitCode;
+    });
+}

@@ -1,0 +1,122 @@
+// Perf flags → PerfConfig. Every rejected value gets one line naming the flag.
+import { UsageError } from './errors.js';
+import { IO_PATTERNS, isMixed, type IoPattern, type PerfConfig, type ReactorMode } from '../engine/config.js';
+import { parseIntStrict, parseSize } from '../util/units.js';
+import { parseCoreMask } from '../util/cpu-mask.js';
+import { validateNqn } from '../util/nqn.js';
+
+/** Raw values as commander hands them over (strings unless parsed by a counter). */
+export interface RawPerfOptions {
+  ioDepth?: string;
+  ioSize?: string;
+  o?: string;
+  ioPattern?: string;
+  rwmixread?: string;
+  time?: string;
+  warmup?: string;
+  transportId?: string[];
+  numQpairs?: string;
+  coreMask?: string;
+  latency?: number;
+  headerDigest?: boolean;
+  dataDigest?: boolean;
+  hostnqn?: string;
+  seed?: string;
+  json?: string;
+  resultsDir?: string;
+  progress?: boolean;
+  targetNs?: string;
+  mode?: string;
+}
+
+function intFlag(flag: string, text: string | undefined, def: number, min: number, max: number): number {
+  if (text === undefined) return def;
+  const v = parseIntStrict(text);
+  if (v === null || v < min || v > max) {
+    throw new UsageError(`${flag}: expected an integer from ${min} to ${max}, got "${text}"`);
+  }
+  return v;
+}
+
+export function parsePerfOptions(o: RawPerfOptions, allowedCpus: number[], commandLine: string[]): PerfConfig {
+  const ioDepth = intFlag('-q/--io-depth', o.ioDepth, 1, 1, 65536);
+  if (o.ioDepth === undefined) throw new UsageError('-q/--io-depth is required (e.g. -q 32)');
+
+  if (o.ioSize !== undefined && o.o !== undefined && o.ioSize !== o.o) {
+    throw new UsageError(`-s/--io-size "${o.ioSize}" and -o "${o.o}" disagree: give the I/O size once`);
+  }
+  const sizeText = o.ioSize ?? o.o;
+  if (sizeText === undefined) throw new UsageError('-s/--io-size is required (e.g. -s 4096)');
+  const ioSize = parseSize(sizeText);
+  if (ioSize === null || ioSize <= 0) throw new UsageError(`-s/--io-size: "${sizeText}" is not a size (e.g. 4096, 4k, 128KiB)`);
+  if (ioSize % 512 !== 0) throw new UsageError(`-s/--io-size ${ioSize} is not a multiple of 512 bytes`);
+  if (ioSize > 64 * 1024 * 1024) throw new UsageError(`-s/--io-size ${ioSize} is above the 64 MiB limit`);
+
+  if (o.ioPattern === undefined) throw new UsageError(`-w/--io-pattern is required (${IO_PATTERNS.join(', ')})`);
+  if (!(IO_PATTERNS as readonly string[]).includes(o.ioPattern)) {
+    throw new UsageError(`-w/--io-pattern: unknown pattern "${o.ioPattern}" (${IO_PATTERNS.join(', ')})`);
+  }
+  const pattern = o.ioPattern as IoPattern;
+  let rwmixread: number;
+  if (isMixed(pattern)) {
+    rwmixread = intFlag('-M/--rwmixread', o.rwmixread, 50, 0, 100);
+  } else {
+    if (o.rwmixread !== undefined) {
+      throw new UsageError(`-M/--rwmixread applies only to -w rw and -w randrw, not to -w ${pattern}`);
+    }
+    rwmixread = pattern === 'read' || pattern === 'randread' ? 100 : 0;
+  }
+
+  const timeSec = intFlag('-t/--time', o.time, 10, 1, 31 * 24 * 3600);
+  const warmupSec = intFlag('-a/--warmup', o.warmup, 0, 0, 24 * 3600);
+  const numQpairs = intFlag('-P/--num-qpairs', o.numQpairs, 1, 1, 1024);
+
+  let cores: number[];
+  if (o.coreMask === undefined) {
+    cores = [allowedCpus[0] ?? 0];
+  } else {
+    const parsed = parseCoreMask(o.coreMask);
+    if (typeof parsed === 'string') throw new UsageError(`-c/--core-mask "${o.coreMask}": ${parsed}`);
+    const absent = parsed.filter((c) => !allowedCpus.includes(c));
+    if (absent.length > 0) {
+      throw new UsageError(`-c/--core-mask "${o.coreMask}": core ${absent.join(', ')} is not available `
+        + `(this process may use cores ${allowedCpus.join(',')})`);
+    }
+    cores = parsed;
+  }
+
+  const transportIds = o.transportId ?? [];
+  if (o.hostnqn !== undefined) {
+    const why = validateNqn(o.hostnqn);
+    if (why) throw new UsageError(`--hostnqn "${o.hostnqn}": ${why}`);
+  }
+  const seed = o.seed === undefined ? (Date.now() % 0x7fffffff) : intFlag('--seed', o.seed, 0, 0, 0xffffffff);
+  const latency = o.latency ?? 0;
+  if (latency > 2) throw new UsageError('-L may be given at most twice (-L percentiles, -LL histogram)');
+
+  const mode = (o.mode ?? 'poll') as ReactorMode;
+  if (mode !== 'poll' && mode !== 'interrupt') throw new UsageError(`--mode: expected poll or interrupt, got "${o.mode}"`);
+  if (o.targetNs !== undefined && transportIds.length > 0) {
+    throw new UsageError('--target-ns applies only to the launched target (no -r given)');
+  }
+  const targetNs = o.targetNs ?? 'ram:1GiB';
+  if (!/^(ram|null):\S+$|^file:.+$/.test(targetNs)) {
+    throw new UsageError(`--target-ns "${targetNs}": expected ram:SIZE, null:SIZE or file:PATH`);
+  }
+  if (o.json !== undefined && o.json.trim() === '') throw new UsageError('--json: empty file name');
+
+  return {
+    ioDepth, ioSize, pattern, rwmixread, timeSec, warmupSec, transportIds, numQpairs, cores,
+    latencyTracking: latency as 0 | 1 | 2,
+    hdgst: o.headerDigest ?? false,
+    ddgst: o.dataDigest ?? false,
+    hostnqn: o.hostnqn,
+    seed,
+    jsonPath: o.json,
+    resultsDir: o.resultsDir ?? 'results',
+    progress: o.progress ?? true,
+    targetNs,
+    mode,
+    commandLine,
+  };
+}

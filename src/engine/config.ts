@@ -1,0 +1,41 @@
+// The resolved configuration of a perf run (what the CLI validated; what workers execute; what results record).
+
+export type IoPattern = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw';
+export const IO_PATTERNS: readonly IoPattern[] = ['read', 'write', 'randread', 'randwrite', 'rw', 'randrw'];
+
+export type ReactorMode = 'poll' | 'interrupt';
+
+export interface PerfConfig {
+  ioDepth: number;
+  ioSize: number;
+  pattern: IoPattern;
+  /** Percentage of reads (0..100); 100 for read patterns, 0 for write patterns. */
+  rwmixread: number;
+  timeSec: number;
+  warmupSec: number;
+  /** SPDK transport ID strings; empty = launch the built-in target. */
+  transportIds: string[];
+  numQpairs: number;
+  cores: number[];
+  /** 0 none, 1 percentiles (-L), 2 percentiles + histogram buckets (-LL). */
+  latencyTracking: 0 | 1 | 2;
+  hdgst: boolean;
+  ddgst: boolean;
+  hostnqn: string | undefined;
+  seed: number;
+  jsonPath: string | undefined;
+  resultsDir: string;
+  progress: boolean;
+  /** Namespace of the launched target (`--target-ns`). */
+  targetNs: string;
+  mode: ReactorMode;
+  commandLine: string[];
+}
+
+export function isRandom(p: IoPattern): boolean {
+  return p.startsWith('rand');
+}
+
+export function isMixed(p: IoPattern): boolean {
+  return p === 'rw' || p === 'randrw';
+}

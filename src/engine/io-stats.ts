@@ -1,0 +1,51 @@
+// Per-direction I/O statistics of one (worker, namespace) context.
+import { encodeHistogram, MAX_TRACKABLE_NS, newRecordingHistogram, type Histogram } from './latency-histogram.js';
+
+export interface DirectionTotals {
+  ios: number;
+  bytes: number;
+  latSumNs: number;
+  minNs: number;
+  maxNs: number;
+  /** Compressed base64 HDR histogram of latencies in ns ("" when no I/O). */
+  histogram: string;
+  errors: number;
+}
+
+export class DirectionStats {
+  ios = 0;
+  bytes = 0;
+  latSumNs = 0;
+  minNs = Number.POSITIVE_INFINITY;
+  maxNs = 0;
+  errors = 0;
+  readonly hist: Histogram = newRecordingHistogram();
+
+  record(latNs: number, bytes: number): void {
+    this.ios++;
+    this.bytes += bytes;
+    this.latSumNs += latNs;
+    if (latNs < this.minNs) this.minNs = latNs;
+    if (latNs > this.maxNs) this.maxNs = latNs;
+    this.hist.recordValue(latNs < 1 ? 1 : latNs > MAX_TRACKABLE_NS ? MAX_TRACKABLE_NS : latNs);
+  }
+
+  reset(): void {
+    this.ios = 0; this.bytes = 0; this.latSumNs = 0; this.minNs = Number.POSITIVE_INFINITY; this.maxNs = 0;
+    this.errors = 0;
+    this.hist.reset();
+  }
+
+  totals(): DirectionTotals {
+    return {
+      ios: this.ios, bytes: this.bytes, latSumNs: this.latSumNs,
+      minNs: this.ios > 0 ? this.minNs : 0, maxNs: this.maxNs,
+      histogram: this.ios > 0 ? encodeHistogram(this.hist) : '',
+      errors: this.errors,
+    };
+  }
+
+  destroy(): void {
+    this.hist.destroy();
+  }
+}

@@ -1,0 +1,35 @@
+// The resolved plan handed to each worker thread (structured-clone serializable).
+import type { QpairConnectParams } from '../transport/transport.js';
+import type { ReactorMode, IoPattern } from './config.js';
+
+/** One namespace as one worker drives it: -P qpairs to the same namespace. */
+export interface NamespaceContextPlan {
+  /** Index into the run's list of (controller, namespace) pairs. */
+  nsIndex: number;
+  nsid: number;
+  blockSize: number;
+  sizeBlocks: number;
+  qpairs: QpairConnectParams[];
+}
+
+export interface WorkloadPlan {
+  ioDepth: number;
+  ioSize: number;
+  pattern: IoPattern;
+  rwmixread: number;
+  seed: number;
+  mode: ReactorMode;
+  /** Open-loop rate per worker in IOPS (0 = closed loop at the queue depth). */
+  rateIops: number;
+  arrivals: 'constant' | 'poisson';
+}
+
+export interface WorkerPlan {
+  index: number;
+  core: number;
+  workers: number;
+  contexts: NamespaceContextPlan[];
+  workload: WorkloadPlan;
+  countersSab: SharedArrayBuffer;
+  controlSab: SharedArrayBuffer;
+}

@@ -1,0 +1,7 @@
+// Samples a target's reactors once a second (framework_get_reactors over its RPC socket).
+import type { ReactorSample } from '../report/result-types.js';
+
+export interface TargetSampler {
+  /** Latest reactor counters (cumulative busy/idle ticks as the target reports them). */
+  sample(): ReactorSample[] | undefined;
+}

@@ -1,0 +1,27 @@
+// What a worker hands back at the end of a run (structured-clone serializable).
+import type { DirectionTotals } from './io-stats.js';
+
+export interface ContextResult {
+  nsIndex: number;
+  nsid: number;
+  read: DirectionTotals;
+  write: DirectionTotals;
+}
+
+export interface WorkerResult {
+  index: number;
+  core: number;
+  /** Set when the worker stopped on an error (target died, connection lost). */
+  error?: string;
+  /** Measured phase only (after warm-up). */
+  measuredNs: number;
+  busyNs: number;
+  idleNs: number;
+  /** CPU time of the worker thread during the measured phase. */
+  cpuNs: number;
+  contexts: ContextResult[];
+  /** First failing I/O status, for the message. */
+  firstErrorStatus?: number;
+  /** Open loop: scheduled I/O not issued by the end. */
+  backlog?: number;
+}

@@ -1,0 +1,85 @@
+// Launch the built-in target (`nvmf-perf target`) as a child process on 127.0.0.1 with an ephemeral
+// port, wait for its READY line, and stop it again (by PID, SIGTERM then SIGKILL).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { processCpuNs } from './proc-stat.js';
+
+export interface LaunchOptions {
+  namespaces: string[];
+  reactorCores: number[];
+  interruptMode?: boolean;
+  /** Extra flags for `nvmf-perf target`. */
+  extraArgs?: string[];
+  readyTimeoutMs?: number;
+}
+
+export interface LaunchedTarget {
+  /** Transport ID from the READY line. */
+  trid: string;
+  pid: number;
+  /** Resolves when the process exits (code or signal). */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly hasExited: boolean;
+  /** Last lines the target wrote on stderr (for error messages). */
+  stderrTail(): string;
+  /** Process CPU time in ns (all threads), -1 once gone. */
+  cpuNs(): number;
+  stop(): Promise<void>;
+}
+
+/** dist/cli/main.js, also when this module runs from src/ under the test runner. */
+export function cliEntryPath(): string {
+  return fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+}
+
+export function launchBuiltinTarget(opts: LaunchOptions): Promise<LaunchedTarget> {
+  const args = [cliEntryPath(), 'target', '--listen', '127.0.0.1:0', '--reactor-mask', opts.reactorCores.join(',')];
+  for (const ns of opts.namespaces) args.push('--ns', ns);
+  if (opts.interruptMode) args.push('--interrupt-mode');
+  if (opts.extraArgs) args.push(...opts.extraArgs);
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let exitedFlag = false;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => { exitedFlag = true; resolve({ code, signal }); });
+  });
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (d: string) => { stderr = (stderr + d).slice(-4000); });
+  const tail = (): string => stderr.trim().split('\n').slice(-3).join(' | ');
+
+  const stop = async (): Promise<void> => {
+    if (exitedFlag || child.pid === undefined) return;
+    child.kill('SIGTERM');
+    const t = setTimeout(() => { if (!exitedFlag) child.kill('SIGKILL'); }, 5000);
+    await exited;
+    clearTimeout(t);
+  };
+
+  return new Promise<LaunchedTarget>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new Error(`built-in target did not become ready within ${(opts.readyTimeoutMs ?? 15000) / 1000} s${stderr ? `: ${tail()}` : ''}`));
+    }, opts.readyTimeoutMs ?? 15000);
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (d: string) => {
+      out += d;
+      const m = /^READY (.*)$/m.exec(out);
+      if (m && child.pid !== undefined) {
+        clearTimeout(timer);
+        const pid = child.pid;
+        resolve({
+          trid: m[1]!.trim(), pid, exited,
+          get hasExited() { return exitedFlag; },
+          stderrTail: tail,
+          cpuNs: () => processCpuNs(pid),
+          stop,
+        });
+      }
+    });
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`built-in target exited before it was ready (${signal ?? `exit code ${code}`})${stderr ? `: ${tail()}` : ''}`));
+    });
+  });
+}

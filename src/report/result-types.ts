@@ -1,0 +1,171 @@
+// The result document of one perf run. Every output — text table, JSON file, HTML report,
+// comparison — is a view of this. Bump SCHEMA_VERSION on any incompatible change.
+
+export const SCHEMA_VERSION = 1;
+
+/** Latency and throughput of a set of I/Os. Latencies in microseconds. */
+export interface IoSummary {
+  ios: number;
+  bytes: number;
+  iops: number;
+  mibps: number;
+  avgUs: number;
+  minUs: number;
+  maxUs: number;
+  errors: number;
+}
+
+export interface DirectionSplit {
+  read: IoSummary;
+  write: IoSummary;
+  total: IoSummary;
+}
+
+export interface Percentile {
+  /** e.g. 99.9 */
+  percentile: number;
+  us: number;
+}
+
+export interface LatencyDetail {
+  /** HDR histogram of every measured I/O latency in nanoseconds, compressed base64 (hdr-histogram-js). */
+  histogramNs: string;
+  readHistogramNs: string;
+  writeHistogramNs: string;
+  percentiles: Percentile[];
+  readPercentiles: Percentile[];
+  writePercentiles: Percentile[];
+}
+
+export interface HostInfo {
+  hostname: string;
+  cpuModel: string;
+  cores: number;
+  kernel: string;
+  node: string;
+  platform: string;
+}
+
+export interface NamespaceInfo {
+  nsid: number;
+  blockSize: number;
+  sizeBlocks: number;
+  sizeBytes: number;
+}
+
+export interface TargetInfo {
+  trid: string;
+  subnqn: string;
+  cntlid: number;
+  mn: string;
+  sn: string;
+  fr: string;
+  /** NVMe version the controller reports, e.g. "1.4". */
+  version: string;
+  maxTransferBytes: number;
+  ioQueuesGranted: number;
+  namespaces: NamespaceInfo[];
+  /** Set when nvmf-perf launched this target itself. */
+  launched?: { pid: number; namespace: string; reactorCores: number[]; mode: 'poll' | 'interrupt' };
+}
+
+export interface ResolvedConfig {
+  ioDepth: number;
+  ioSize: number;
+  pattern: string;
+  rwmixread: number;
+  timeSec: number;
+  warmupSec: number;
+  numQpairs: number;
+  cores: number[];
+  latencyTracking: number;
+  headerDigest: boolean;
+  dataDigest: boolean;
+  hostnqn: string;
+  seed: number;
+  mode: 'poll' | 'interrupt';
+  rateIops: number;
+  arrivals: 'constant' | 'poisson';
+  transportIds: string[];
+}
+
+export interface WorkerSummary {
+  index: number;
+  core: number;
+  /** Reactor utilization: busy / (busy + idle), SPDK's definition. */
+  busyNs: number;
+  idleNs: number;
+  busyPct: number;
+  /** OS CPU time of the worker thread in the measured phase. */
+  cpuNs: number;
+  cpuPct: number;
+  cpuUsPerIo: number;
+  io: DirectionSplit;
+  error?: string;
+}
+
+/** One row per namespace per core, like spdk_nvme_perf's per-namespace lines. */
+export interface NamespaceRow {
+  worker: number;
+  core: number;
+  targetIndex: number;
+  nsid: number;
+  /** "TCP (addr:127.0.0.1 subnqn:nqn...) NSID 1" */
+  label: string;
+  io: DirectionSplit;
+  /** HDR histogram (ns, compressed base64) of this row's reads and writes, for per-row percentiles. */
+  histogramNs?: string;
+}
+
+/** One sample of one target reactor (framework_get_reactors fields). */
+export interface ReactorSample {
+  lcore: number;
+  busy: number;
+  idle: number;
+  inInterrupt: boolean;
+}
+
+export interface TimelinePoint {
+  /** Seconds since the measured phase started (end of the interval). */
+  t: number;
+  intervalSec: number;
+  iops: number;
+  readIops: number;
+  writeIops: number;
+  mibps: number;
+  avgLatUs: number;
+  /** Per worker, in worker order. */
+  busyPct: number[];
+  cpuPct: number[];
+  /** Target process CPU over the interval, in cores (1.0 = one full core), when known. */
+  targetCpuCores?: number;
+  /** Target reactors as sampled over RPC, when known. */
+  targetReactors?: ReactorSample[];
+}
+
+export type RunStatus = 'complete' | 'interrupted' | 'partial';
+
+export interface PerfResult {
+  schemaVersion: number;
+  tool: { name: 'nvmf-perf'; version: string };
+  /** ISO 8601 start time. */
+  timestamp: string;
+  /** complete; interrupted (SIGINT); partial (the target died or a worker failed). */
+  status: RunStatus;
+  error?: string;
+  commandLine: string[];
+  host: HostInfo;
+  config: ResolvedConfig;
+  targets: TargetInfo[];
+  /** Seconds actually measured (after warm-up; shorter when interrupted). */
+  durationSec: number;
+  total: DirectionSplit;
+  workers: WorkerSummary[];
+  namespaces: NamespaceRow[];
+  timeline: TimelinePoint[];
+  latency: LatencyDetail;
+  /** Target-side CPU over the measured phase when the target process is known (launched). */
+  targetCpu?: { pid: number; cpuNs: number; cores: number; cpuUsPerIo: number };
+  /** Open loop only: whether the requested rate was achieved. */
+  rate?: { requestedIops: number; achievedIops: number; sustained: boolean };
+}

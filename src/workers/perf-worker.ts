@@ -1,0 +1,48 @@
+// Piscina task: one per worker thread. Pins the thread to its core, connects its I/O qpairs as one
+// poll group, waits at the start barrier, runs the loop, and returns its totals.
+import { native } from '../native/index.js';
+import { connectIoQpair } from '../host/io-qpair.js';
+import { PollGroup } from '../host/poll-group.js';
+import type { IoQpair } from '../transport/transport.js';
+import { WorkerLoop } from '../engine/worker-loop.js';
+import type { WorkerPlan } from '../engine/plan.js';
+import type { WorkerResult } from '../engine/worker-result.js';
+import { Field, Phase, SharedCounters } from './shared-counters.js';
+
+export default function runPerfWorker(plan: WorkerPlan): WorkerResult {
+  const counters = SharedCounters.attach(plan.workers, plan.countersSab, plan.controlSab);
+  const qpairs: IoQpair[] = [];
+  const group = new PollGroup();
+  const base: WorkerResult = { index: plan.index, core: plan.core, measuredNs: 0, busyNs: 0, idleNs: 0, cpuNs: 0, contexts: [] };
+  try {
+    native.pinThread(plan.core);
+    const loop = new WorkerLoop(plan.index, plan.workload, counters, group);
+    let k = 0;
+    for (const ctx of plan.contexts) {
+      for (const params of ctx.qpairs) {
+        const qp = connectIoQpair(params);
+        qpairs.push(qp);
+        loop.addQpair(ctx, qp, (plan.workload.seed + 7919 * (plan.index * 1024 + k++)) >>> 0);
+      }
+    }
+    counters.set(plan.index, Field.Phase, Phase.Ready);
+    counters.markReady();
+    if (!counters.waitForStart(120_000)) {
+      return { ...base, error: counters.stopRequested() ? undefined : 'timed out waiting for the start signal' };
+    }
+    const t = loop.run();
+    return {
+      index: plan.index, core: plan.core, error: t.error, measuredNs: t.measuredNs, busyNs: t.busyNs, idleNs: t.idleNs,
+      cpuNs: t.cpuNs, contexts: t.contexts, firstErrorStatus: t.firstErrorStatus, backlog: t.backlog,
+    };
+  } catch (err) {
+    counters.set(plan.index, Field.Phase, Phase.Failed);
+    counters.markReady();
+    return { ...base, error: (err as Error).message };
+  } finally {
+    for (const qp of qpairs) {
+      try { qp.disconnect(); } catch { /* already gone */ }
+    }
+    group.close();
+  }
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { parsePerfOptions, type RawPerfOptions } from '../../src/cli/perf-options.js';
+import { UsageError } from '../../src/cli/errors.js';
+import { parseCoreMask } from '../../src/util/cpu-mask.js';
+import { parseSize } from '../../src/util/units.js';
+
+const base: RawPerfOptions = { ioDepth: '32', ioSize: '4096', ioPattern: 'randread', time: '10' };
+const parse = (o: RawPerfOptions) => parsePerfOptions({ ...base, ...o }, [0, 1], ['x']);
+const err = (o: RawPerfOptions): string => {
+  try { parse(o); } catch (e) { expect(e).toBeInstanceOf(UsageError); return (e as Error).message; }
+  throw new Error('expected a UsageError');
+};
+
+describe('perf flags', () => {
+  it('the mission command resolves to sensible defaults', () => {
+    const c = parse({});
+    expect(c).toMatchObject({ ioDepth: 32, ioSize: 4096, pattern: 'randread', rwmixread: 100, timeSec: 10,
+      warmupSec: 0, numQpairs: 1, cores: [0], latencyTracking: 0, mode: 'poll', targetNs: 'ram:1GiB', resultsDir: 'results' });
+  });
+  it('parses sizes, masks and mixes', () => {
+    expect(parse({ ioSize: '128k' }).ioSize).toBe(131072);
+    expect(parse({ ioSize: undefined, o: '8KiB' }).ioSize).toBe(8192);
+    expect(parse({ coreMask: '0x3' }).cores).toEqual([0, 1]);
+    expect(parse({ coreMask: '0-1' }).cores).toEqual([0, 1]);
+    expect(parse({ ioPattern: 'randrw', rwmixread: '70' }).rwmixread).toBe(70);
+    expect(parse({ ioPattern: 'rw' }).rwmixread).toBe(50);
+    expect(parse({ ioPattern: 'randwrite' }).rwmixread).toBe(0);
+    expect(parse({ latency: 2 }).latencyTracking).toBe(2);
+  });
+  it('names the flag in every error', () => {
+    expect(err({ ioDepth: undefined })).toBe('-q/--io-depth is required (e.g. -q 32)');
+    expect(err({ ioDepth: '0' })).toBe('-q/--io-depth: expected an integer from 1 to 65536, got "0"');
+    expect(err({ ioDepth: 'abc' })).toBe('-q/--io-depth: expected an integer from 1 to 65536, got "abc"');
+    expect(err({ ioSize: undefined })).toBe('-s/--io-size is required (e.g. -s 4096)');
+    expect(err({ ioSize: '4x' })).toBe('-s/--io-size: "4x" is not a size (e.g. 4096, 4k, 128KiB)');
+    expect(err({ ioSize: '1000' })).toBe('-s/--io-size 1000 is not a multiple of 512 bytes');
+    expect(err({ ioSize: '4096', o: '8192' })).toBe('-s/--io-size "4096" and -o "8192" disagree: give the I/O size once');
+    expect(err({ ioPattern: undefined })).toBe('-w/--io-pattern is required (read, write, randread, randwrite, rw, randrw)');
+    expect(err({ ioPattern: 'random' })).toBe('-w/--io-pattern: unknown pattern "random" (read, write, randread, randwrite, rw, randrw)');
+    expect(err({ rwmixread: '70' })).toBe('-M/--rwmixread applies only to -w rw and -w randrw, not to -w randread');
+    expect(err({ ioPattern: 'rw', rwmixread: '101' })).toBe('-M/--rwmixread: expected an integer from 0 to 100, got "101"');
+    expect(err({ time: '0' })).toBe('-t/--time: expected an integer from 1 to 2678400, got "0"');
+    expect(err({ warmup: '-1' })).toBe('-a/--warmup: expected an integer from 0 to 86400, got "-1"');
+    expect(err({ numQpairs: '0' })).toBe('-P/--num-qpairs: expected an integer from 1 to 1024, got "0"');
+    expect(err({ coreMask: '0x4' })).toBe('-c/--core-mask "0x4": core 2 is not available (this process may use cores 0,1)');
+    expect(err({ coreMask: 'zz' })).toBe('-c/--core-mask "zz": expected a hex mask like 0x3 or a list like 0-1,3');
+    expect(err({ coreMask: '0x0' })).toBe('-c/--core-mask "0x0": the mask selects no core');
+    expect(err({ hostnqn: 'host1' })).toBe('--hostnqn "host1": an NQN starts with "nqn."');
+    expect(err({ latency: 3 })).toBe('-L may be given at most twice (-L percentiles, -LL histogram)');
+    expect(err({ mode: 'busy' })).toBe('--mode: expected poll or interrupt, got "busy"');
+    expect(err({ targetNs: 'disk:1G' })).toBe('--target-ns "disk:1G": expected ram:SIZE, null:SIZE or file:PATH');
+    expect(err({ targetNs: 'ram:1G', transportId: ['trtype:TCP'] })).toBe('--target-ns applies only to the launched target (no -r given)');
+    expect(err({ seed: 'x' })).toBe('--seed: expected an integer from 0 to 4294967295, got "x"');
+  });
+  it('helpers', () => {
+    expect(parseCoreMask('0-2,5')).toEqual([0, 1, 2, 5]);
+    expect(parseCoreMask('3-1')).toBe('range 3-1 is reversed');
+    expect(parseSize('1GiB')).toBe(2 ** 30);
+    expect(parseSize('2T')).toBe(2 * 2 ** 40);
+    expect(parseSize('1XB')).toBeNull();
+  });
+});
