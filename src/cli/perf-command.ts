@@ -3,6 +3,10 @@ import { Command, Option } from 'commander';
 import { native } from '../native/index.js';
 import { parsePerfOptions, type RawPerfOptions } from './perf-options.js';
 import { runPerf } from '../engine/runner.js';
+import { runCompareModes } from '../engine/compare-modes.js';
+import { RpcTargetSampler } from '../engine/rpc-target-sampler.js';
+import { UsageError, UserError } from './errors.js';
+import { ExitCode } from './exit-codes.js';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 const count = (_v: string, prev: number | undefined): number => (prev ?? 0) + 1;
@@ -34,12 +38,35 @@ export function registerPerfOptions(program: Command): void {
     .option('--no-progress', 'no per-second progress lines')
     .option('--target-ns <ns>', 'namespace of the launched target: ram:SIZE, null:SIZE or file:PATH (default ram:1GiB)')
     .option('--mode <mode>', 'initiator reactor mode: poll (spin) or interrupt (sleep in epoll when idle) (default poll)')
+    .option('--rate-iops <n>', 'open loop: issue N IOPS in total on a schedule; latency counts from the scheduled time')
+    .option('--arrivals <kind>', 'open-loop arrivals: constant or poisson (default constant)')
+    .option('--target-rpc <path>', "sample the target's reactors each second over its JSON-RPC socket (ours or SPDK nvmf_tgt's)")
+    .option('--compare-modes', 'run the workload in poll mode, then in interrupt mode (initiator and launched target), and compare')
+    .option('--idle-time <seconds>', 'with --compare-modes: idle period after each run in which target CPU is measured (default 5)')
+    .option('--rate-sweep <list>', 'with --compare-modes: repeat at these percentages of the poll-mode maximum, e.g. 10,25,50,75,100')
     .action(async (raw: RawPerfOptions, cmd: Command) => {
       if (cmd.args.length > 0) {
-        throw new (await import('./errors.js')).UsageError(`unknown command or stray argument "${cmd.args[0]}" (see nvmf-perf --help)`);
+        throw new UsageError(`unknown command or stray argument "${cmd.args[0]}" (see nvmf-perf --help)`);
       }
       const config = parsePerfOptions(raw, native.allowedCpus(), process.argv.slice(2));
-      const outcome = await runPerf(config);
-      process.exitCode = outcome.exitCode;
+      if (config.compareModes) {
+        process.exitCode = await runCompareModes(config, { idleSec: config.idleSec, rateSweep: config.rateSweep, arrivals: config.arrivals });
+        return;
+      }
+      let sampler: RpcTargetSampler | undefined;
+      if (config.targetRpc) {
+        sampler = new RpcTargetSampler(config.targetRpc);
+        try {
+          await sampler.start();
+        } catch (e) {
+          throw new UserError(`--target-rpc ${config.targetRpc}: ${(e as Error).message}`, ExitCode.Connect);
+        }
+      }
+      try {
+        const outcome = await runPerf(config, { rateIops: config.rateIops, arrivals: config.arrivals, targetSampler: sampler });
+        process.exitCode = outcome.exitCode;
+      } finally {
+        sampler?.stop();
+      }
     });
 }

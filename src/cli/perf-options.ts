@@ -27,6 +27,12 @@ export interface RawPerfOptions {
   progress?: boolean;
   targetNs?: string;
   mode?: string;
+  rateIops?: string;
+  arrivals?: string;
+  targetRpc?: string;
+  compareModes?: boolean;
+  idleTime?: string;
+  rateSweep?: string;
 }
 
 function intFlag(flag: string, text: string | undefined, def: number, min: number, max: number): number {
@@ -105,6 +111,34 @@ export function parsePerfOptions(o: RawPerfOptions, allowedCpus: number[], comma
   }
   if (o.json !== undefined && o.json.trim() === '') throw new UsageError('--json: empty file name');
 
+  const rateIops = intFlag('--rate-iops', o.rateIops, 0, 1, 100_000_000);
+  const arrivals = o.arrivals ?? 'constant';
+  if (arrivals !== 'constant' && arrivals !== 'poisson') {
+    throw new UsageError(`--arrivals: expected constant or poisson, got "${o.arrivals}"`);
+  }
+  if (o.arrivals !== undefined && o.rateIops === undefined && o.rateSweep === undefined) {
+    throw new UsageError('--arrivals needs --rate-iops or --rate-sweep');
+  }
+  const compareModes = o.compareModes ?? false;
+  if (compareModes && transportIds.length > 0) {
+    throw new UsageError('--compare-modes switches the launched target between modes: give no -r');
+  }
+  if (compareModes && o.mode !== undefined) throw new UsageError('--compare-modes runs both modes: drop --mode');
+  if (!compareModes && (o.idleTime !== undefined || o.rateSweep !== undefined)) {
+    throw new UsageError(`${o.idleTime !== undefined ? '--idle-time' : '--rate-sweep'} applies only with --compare-modes`);
+  }
+  if (compareModes && o.rateIops !== undefined) throw new UsageError('--rate-iops and --compare-modes: use --rate-sweep for load levels');
+  const idleSec = intFlag('--idle-time', o.idleTime, 5, 0, 3600);
+  let rateSweep: number[] = [];
+  if (o.rateSweep !== undefined) {
+    rateSweep = o.rateSweep.split(',').map((x) => x.trim()).map((x) => {
+      const v = parseIntStrict(x);
+      if (v === null || v < 1 || v > 100) throw new UsageError(`--rate-sweep "${o.rateSweep}": "${x}" is not a percentage from 1 to 100`);
+      return v;
+    });
+  }
+  if (o.targetRpc !== undefined && o.targetRpc.trim() === '') throw new UsageError('--target-rpc: empty socket path');
+
   return {
     ioDepth, ioSize, pattern, rwmixread, timeSec, warmupSec, transportIds, numQpairs, cores,
     latencyTracking: latency as 0 | 1 | 2,
@@ -117,6 +151,12 @@ export function parsePerfOptions(o: RawPerfOptions, allowedCpus: number[], comma
     progress: o.progress ?? true,
     targetNs,
     mode,
+    rateIops: o.rateIops === undefined ? 0 : rateIops,
+    arrivals,
+    targetRpc: o.targetRpc,
+    compareModes,
+    idleSec,
+    rateSweep,
     commandLine,
   };
 }

@@ -29,6 +29,15 @@ export interface PerfConfig {
   /** Namespace of the launched target (`--target-ns`). */
   targetNs: string;
   mode: ReactorMode;
+  /** Open loop: total IOPS to issue (0 = closed loop at the queue depth). */
+  rateIops: number;
+  arrivals: 'constant' | 'poisson';
+  /** Sample this target RPC socket each second (framework_get_reactors). */
+  targetRpc: string | undefined;
+  compareModes: boolean;
+  idleSec: number;
+  /** Percent of the poll-mode maximum, for --compare-modes. */
+  rateSweep: number[];
   commandLine: string[];
 }
 

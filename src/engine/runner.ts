@@ -172,7 +172,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     const earlyResults: (WorkerResult | undefined)[] = new Array(workers);
     tasks.forEach((t, i) => t.then((r) => { earlyResults[i] = r; settled++; }, () => { settled++; }));
 
-    let status: RunStatus = 'complete';
+    let status = 'complete' as RunStatus;
     let error: string | undefined;
     const stopWith = (s: RunStatus, why?: string): void => {
       if (status === 'complete') { status = s; error = why; }
@@ -264,7 +264,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
       durationSec: seconds,
       total,
       workers: buildWorkers(results, seconds),
-      namespaces: buildNamespaceRows(results, namespaces.map((n) => n.label), seconds),
+      namespaces: buildNamespaceRows(results, namespaces.map((n) => n.label), seconds, namespaces.map((n) => n.targetIndex)),
       timeline,
       latency: buildLatency(results),
     };

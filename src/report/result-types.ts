@@ -120,9 +120,13 @@ export interface NamespaceRow {
 /** One sample of one target reactor (framework_get_reactors fields). */
 export interface ReactorSample {
   lcore: number;
+  /** Cumulative busy / idle time of the reactor in ns (converted from ticks at tick_rate). */
   busy: number;
   idle: number;
   inInterrupt: boolean;
+  /** Connections (qpairs) the reactor serves, when the target reports it. */
+  connections?: number;
+  qpairs?: number;
 }
 
 export interface TimelinePoint {

@@ -1,0 +1,169 @@
+/*
+ * CRC32C (Castagnoli, reflected polynomial 0x82F63B78). The hardware path uses the SSE4.2 crc32
+ * instruction, 8 bytes per step, with three interleaved streams for buffers >= 768 bytes; the
+ * streams are combined with "shift by N zero bytes" tables (4 lookups per shift). A slicing-by-8
+ * table implementation is used when the CPU lacks SSE4.2. All tables are built once (pthread_once
+ * in addon.c) and are read-only afterwards, so they are safe to share between worker threads.
+ * NVMF_NATIVE_CRC32C=table in the environment (read once at first load) forces the table path.
+ */
+#include "common.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#define NV_HAVE_X86 1
+#else
+#define NV_HAVE_X86 0
+#endif
+
+#define POLY 0x82F63B78u
+#define LONG_BLOCK 8192
+#define SHORT_BLOCK 256
+
+static uint32_t tab8[8][256];         /* slicing-by-8 */
+static uint32_t shift_long[4][256];   /* multiply by x^(8*LONG_BLOCK) mod P */
+static uint32_t shift_short[4][256];  /* multiply by x^(8*SHORT_BLOCK) mod P */
+static bool use_hw;
+
+/* a*b mod P, both in the reflected representation (x^0 is bit 31). */
+static uint32_t multmodp(uint32_t a, uint32_t b) {
+  uint32_t m = 1u << 31, p = 0;
+  for (;;) {
+    if (a & m) {
+      p ^= b;
+      if ((a & (m - 1)) == 0) break;
+    }
+    m >>= 1;
+    b = (b & 1) ? (b >> 1) ^ POLY : b >> 1;
+  }
+  return p;
+}
+
+/* x^(8n) mod P */
+static uint32_t x8nmodp(size_t n) {
+  uint32_t p = 1u << 31;
+  for (size_t i = 0; i < 8 * n; i++) p = (p & 1) ? (p >> 1) ^ POLY : p >> 1;
+  return p;
+}
+
+static void build_shift(uint32_t table[4][256], size_t nbytes) {
+  uint32_t xn = x8nmodp(nbytes);
+  for (int k = 0; k < 4; k++)
+    for (uint32_t b = 0; b < 256; b++) table[k][b] = multmodp(xn, b << (8 * k));
+}
+
+static inline uint32_t shift_crc(const uint32_t table[4][256], uint32_t crc) {
+  return table[0][crc & 0xff] ^ table[1][(crc >> 8) & 0xff] ^ table[2][(crc >> 16) & 0xff] ^
+         table[3][crc >> 24];
+}
+
+void nv_crc32c_init(void) {
+  for (uint32_t n = 0; n < 256; n++) {
+    uint32_t c = n;
+    for (int k = 0; k < 8; k++) c = (c & 1) ? (c >> 1) ^ POLY : c >> 1;
+    tab8[0][n] = c;
+  }
+  for (uint32_t n = 0; n < 256; n++)
+    for (int k = 1; k < 8; k++) tab8[k][n] = (tab8[k - 1][n] >> 8) ^ tab8[0][tab8[k - 1][n] & 0xff];
+  build_shift(shift_long, LONG_BLOCK);
+  build_shift(shift_short, SHORT_BLOCK);
+#if NV_HAVE_X86
+  __builtin_cpu_init();
+  use_hw = __builtin_cpu_supports("sse4.2");
+#endif
+  /* Lets tests and benchmarks exercise the portable path on SSE4.2 machines. */
+  const char *force = getenv("NVMF_NATIVE_CRC32C");
+  if (force && strcmp(force, "table") == 0) use_hw = false;
+}
+
+bool nv_crc32c_hw(void) { return use_hw; }
+
+static inline uint64_t load64(const uint8_t *p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+  return v;
+}
+
+static uint32_t sw_update(uint32_t crc, const uint8_t *p, size_t len) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  while (len && ((uintptr_t)p & 7)) {
+    crc = (crc >> 8) ^ tab8[0][(crc ^ *p++) & 0xff];
+    len--;
+  }
+  while (len >= 8) {
+    uint64_t w = load64(p) ^ crc;
+    crc = tab8[7][w & 0xff] ^ tab8[6][(w >> 8) & 0xff] ^ tab8[5][(w >> 16) & 0xff] ^
+          tab8[4][(w >> 24) & 0xff] ^ tab8[3][(w >> 32) & 0xff] ^ tab8[2][(w >> 40) & 0xff] ^
+          tab8[1][(w >> 48) & 0xff] ^ tab8[0][w >> 56];
+    p += 8;
+    len -= 8;
+  }
+#endif
+  while (len--) crc = (crc >> 8) ^ tab8[0][(crc ^ *p++) & 0xff];
+  return crc;
+}
+
+#if NV_HAVE_X86
+/* Three independent crc32 streams over consecutive blocks of `block` bytes, then combined. */
+#define HW_3WAY(block, table)                                   \
+  while (len >= 3 * (size_t)(block)) {                          \
+    uint64_t c1 = 0, c2 = 0;                                    \
+    const uint8_t *end = p + (block);                           \
+    do {                                                        \
+      c0 = _mm_crc32_u64(c0, load64(p));                        \
+      c1 = _mm_crc32_u64(c1, load64(p + (block)));              \
+      c2 = _mm_crc32_u64(c2, load64(p + 2 * (block)));          \
+      p += 8;                                                   \
+    } while (p < end);                                          \
+    c0 = shift_crc(table, (uint32_t)c0) ^ (uint32_t)c1;         \
+    c0 = shift_crc(table, (uint32_t)c0) ^ (uint32_t)c2;         \
+    p += 2 * (block);                                           \
+    len -= 3 * (size_t)(block);                                 \
+  }
+
+__attribute__((target("sse4.2"))) static uint32_t hw_update(uint32_t crc, const uint8_t *p,
+                                                             size_t len) {
+  uint64_t c0 = crc;
+  while (len && ((uintptr_t)p & 7)) {
+    c0 = _mm_crc32_u8((uint32_t)c0, *p++);
+    len--;
+  }
+  HW_3WAY(LONG_BLOCK, shift_long)
+  HW_3WAY(SHORT_BLOCK, shift_short)
+  while (len >= 8) {
+    c0 = _mm_crc32_u64(c0, load64(p));
+    p += 8;
+    len -= 8;
+  }
+  while (len) {
+    c0 = _mm_crc32_u8((uint32_t)c0, *p++);
+    len--;
+  }
+  return (uint32_t)c0;
+}
+#endif
+
+uint32_t nv_crc32c_update(uint32_t crc, const uint8_t *p, size_t len) {
+#if NV_HAVE_X86
+  if (use_hw) return hw_update(crc, p, len);
+#endif
+  return sw_update(crc, p, len);
+}
+
+/* crc32c(buf, off, len, seed = 0) -> uint32 */
+napi_value nv_fn_crc32c(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  size_t argc;
+  uint8_t *p;
+  size_t n;
+  uint32_t seed = 0;
+  if (!nv_args(env, info, 4, argv, &argc)) return NULL;
+  if (!nv_bytes(env, argv[0], argv[1], argv[2], "buf", &p, &n)) return NULL;
+  if (argc >= 4 && !nv_is_nullish(env, argv[3]) && !nv_uint32(env, argv[3], "seed", &seed))
+    return NULL;
+  napi_value r;
+  napi_create_uint32(env, ~nv_crc32c_update(~seed, p, n), &r);
+  return r;
+}

@@ -1,0 +1,57 @@
+// `nvmf-perf target`: run the built-in userspace NVMe/TCP target until SIGINT/SIGTERM.
+// Prints exactly one line on stdout once listening (READY ...); everything else goes to stderr.
+import { Command } from 'commander';
+import { native } from '../native/index.js';
+import { TARGET_DEFAULTS, parseTargetFlags, type TargetFlags } from '../target/config.js';
+import { startTarget } from '../target/target.js';
+import { UserError } from './errors.js';
+import { ExitCode } from './exit-codes.js';
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+export function registerTargetCommand(program: Command): void {
+  program.enablePositionalOptions();
+  program
+    .command('target')
+    .description('run the built-in NVMe/TCP target (userspace, poll-mode reactors) until SIGINT/SIGTERM; '
+      + 'prints "READY trtype:TCP adrfam:IPv4 traddr:… trsvcid:… subnqn:…" on stdout when listening')
+    .option('--listen <addr:port>', `listen on this IPv4 address and port (repeatable; port 0 = ephemeral; default ${TARGET_DEFAULTS.listen})`, collect)
+    .option('--subnqn <nqn>', `NQN of the NVM subsystem (default ${TARGET_DEFAULTS.subnqn})`)
+    .option('--ns <spec>', `namespace: ram:SIZE (shared memory), null:SIZE (reads zeroes, discards writes) or file:PATH (repeatable, NSIDs 1, 2, … in order; default ${TARGET_DEFAULTS.ns}). SIZE takes B, KiB, MiB, GiB, TiB (K/M/G/T are binary too)`, collect)
+    .option('--block-size <bytes>', 'logical block size, 512 or 4096 (default 512, as Linux nvmet on a RAM disk and SPDK\'s malloc bdev)')
+    .option('--allow-host <nqn>', 'only these host NQNs may connect to the subsystem (repeatable; default any host)', collect)
+    .option('--max-queue-depth <n>', `largest queue a host may connect, CAP.MQES + 1 (default ${TARGET_DEFAULTS.maxQueueDepth})`)
+    .option('--in-capsule-data-size <bytes>', `write data carried in the command capsule on I/O queues, multiple of 16 (default ${TARGET_DEFAULTS.inCapsuleDataSize}: 4 and 8 KiB writes need no R2T)`)
+    .option('--max-io-size <bytes>', `largest transfer per command (MDTS) and H2CData PDU (MAXH2CDATA), power of two (default ${TARGET_DEFAULTS.maxIoSize / 1024} KiB, as SPDK)`)
+    .option('--reactor-mask <mask>', 'reactor CPUs: hex mask 0x3 or list 0-1,3, one pinned reactor thread each (default: the last allowed CPU)')
+    .option('--interrupt-mode', 'reactors sleep in epoll_wait when idle instead of spinning (idle target ≈ 0% CPU)')
+    .option('--serial <sn>', 'Identify serial number, up to 20 characters (default: derived from the subsystem NQN)')
+    .option('--model <mn>', `Identify model number, up to 40 characters (default "${TARGET_DEFAULTS.model}")`)
+    .action(async (opts: TargetFlags) => {
+      await runTargetCommand(opts);
+    });
+}
+
+/** The command body: start, print READY, wait for a signal (or a reactor failure), stop. */
+export async function runTargetCommand(flags: TargetFlags): Promise<void> {
+  const config = parseTargetFlags(flags, native.allowedCpus());
+  const target = await startTarget(config);
+  process.stdout.write(`${target.readyLine}\n`);
+  const extra = target.listeners.slice(1).map((l) => `${l.host}:${l.port}`);
+  const nsText = target.subsystem.namespaces.map((n) => `${n.nsid}=${n.label} (${n.blocks} × ${n.blockSize} B)`).join(', ');
+  process.stderr.write(`nvmf-perf target: ${config.subnqn} serial ${target.subsystem.serial}; namespaces ${nsText}; `
+    + `reactors on CPU ${config.reactorCpus.join(',')} (${config.interruptMode ? 'interrupt' : 'poll'} mode)`
+    + `${extra.length ? `; also listening on ${extra.join(', ')}` : ''}\n`);
+
+  const outcome = await new Promise<{ signal?: NodeJS.Signals; failure?: string }>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => resolve({ signal });
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    void target.failed.then((failure) => resolve({ failure }));
+  });
+  await target.stop();
+  if (outcome.failure) throw new UserError(outcome.failure, ExitCode.RunFailed);
+  process.exit(ExitCode.Ok);
+}

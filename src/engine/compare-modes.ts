@@ -1,0 +1,100 @@
+// --compare-modes: the same workload in poll mode and in interrupt mode (initiator and launched target
+// both switched), each followed by an idle period in which the target's CPU is measured. With a rate
+// sweep, repeat at each load level (percent of the poll-mode maximum). Every run's result and the
+// comparison are written to the results directory.
+import { launchBuiltinTarget, type LaunchedTarget } from '../launch/builtin-target.js';
+import { native } from '../native/index.js';
+import type { PerfConfig, ReactorMode } from './config.js';
+import { runPerf, type RunOutcome } from './runner.js';
+import { RpcTargetSampler } from './rpc-target-sampler.js';
+import { writeComparison, type ModeComparison, type ModeRun } from '../report/comparison.js';
+import { formatComparison } from '../report/comparison-table.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface CompareOptions {
+  idleSec: number;
+  /** Percent of the poll-mode maximum IOPS; empty = full load only. */
+  rateSweep: number[];
+  arrivals: 'constant' | 'poisson';
+}
+
+const log = (msg: string): void => { process.stderr.write(`nvmf-perf: ${msg}\n`); };
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Target process CPU over `sec` seconds of no load, in cores. */
+async function measureIdle(t: LaunchedTarget, sec: number): Promise<number> {
+  const c0 = t.cpuNs(), w0 = native.monoNs();
+  await sleep(sec * 1000);
+  const c1 = t.cpuNs(), w1 = native.monoNs();
+  return c0 < 0 || c1 < 0 ? -1 : (c1 - c0) / (w1 - w0);
+}
+
+async function runMode(config: PerfConfig, mode: ReactorMode, opts: CompareOptions, rateIops: number,
+  label: string): Promise<ModeRun> {
+  const allowed = native.allowedCpus();
+  const spare = allowed.filter((c) => !config.cores.includes(c));
+  const reactor = [spare.length > 0 ? spare[spare.length - 1]! : allowed[allowed.length - 1]!];
+  const rpcPath = join(tmpdir(), `nvmf-perf-${process.pid}-${mode}-${Date.now()}.sock`);
+  const target = await launchBuiltinTarget({ namespaces: [config.targetNs], reactorCores: reactor,
+    interruptMode: mode === 'interrupt', extraArgs: ['--rpc-socket', rpcPath] });
+  const sampler = new RpcTargetSampler(rpcPath);
+  let outcome: RunOutcome;
+  try {
+    await sampler.start();
+    log(`${label}: ${mode} mode (target pid ${target.pid}, reactor core ${reactor.join(',')})`);
+    outcome = await runPerf({ ...config, mode, transportIds: [] }, {
+      launched: target, targetSampler: sampler, rateIops, arrivals: opts.arrivals, quiet: true,
+    });
+    const idleCores = outcome.result.status === 'complete' && !target.hasExited ? await measureIdle(target, opts.idleSec) : -1;
+    return { label, mode, rateIops, resultPath: outcome.path, result: outcome.result, targetIdleCores: idleCores, exitCode: outcome.exitCode };
+  } finally {
+    sampler.stop();
+    await target.stop();
+  }
+}
+
+export async function runCompareModes(config: PerfConfig, opts: CompareOptions): Promise<number> {
+  if (config.transportIds.length > 0) {
+    // Only a target we launch can be switched between modes.
+    throw new Error('--compare-modes needs the launched target (no -r)');
+  }
+  const runs: ModeRun[] = [];
+  const full = [await runMode(config, 'poll', opts, 0, 'full load'), await runMode(config, 'interrupt', opts, 0, 'full load')];
+  runs.push(...full);
+  const pollMax = full[0]!.result.total.total.iops;
+  for (const pct of opts.rateSweep) {
+    const rate = Math.max(1, Math.round((pollMax * pct) / 100));
+    const label = `${pct}% (${rate} IOPS)`;
+    runs.push(await runMode(config, 'poll', opts, rate, label));
+    runs.push(await runMode(config, 'interrupt', opts, rate, label));
+  }
+  const comparison: ModeComparison = { pollMaxIops: pollMax, idleSec: opts.idleSec, runs: runs.map(({ result: _r, ...rest }) => rest),
+    rows: runs.map((r) => ({ label: r.label, mode: r.mode, rateIops: r.rateIops, ...summarizeRun(r) })) };
+  const path = writeComparison(comparison, config);
+  process.stdout.write(formatComparison(comparison) + '\n');
+  log(`comparison written to ${path}`);
+  return runs.some((r) => r.exitCode !== 0) ? ExitCode.RunFailed : ExitCode.Ok;
+}
+
+function summarizeRun(r: ModeRun): ModeComparison['rows'][number] extends infer T ? Omit<T & object, 'label' | 'mode' | 'rateIops'> : never {
+  const res = r.result;
+  const p = (q: number): number => res.latency.percentiles.find((x) => x.percentile === q)?.us ?? 0;
+  const ios = res.total.total.ios;
+  const initCpuNs = res.workers.reduce((s, w) => s + w.cpuNs, 0);
+  const secs = res.durationSec || 1;
+  return {
+    iops: res.total.total.iops,
+    mibps: res.total.total.mibps,
+    avgUs: res.total.total.avgUs,
+    p50Us: p(50), p99Us: p(99), p999Us: p(99.9),
+    initiatorCores: initCpuNs / 1e9 / secs,
+    initiatorBusyPct: res.workers.length ? res.workers.reduce((s, w) => s + w.busyPct, 0) / res.workers.length : 0,
+    targetCores: res.targetCpu?.cores ?? -1,
+    initiatorUsPerIo: ios > 0 ? initCpuNs / 1e3 / ios : 0,
+    targetUsPerIo: res.targetCpu?.cpuUsPerIo ?? -1,
+    targetIdleCores: r.targetIdleCores,
+    sustained: res.rate ? res.rate.sustained : true,
+  };
+}

@@ -1,0 +1,169 @@
+// Typed wrapper around the nvmf_native Node-API addon (native/src/*.c): sockets, epoll, eventfd,
+// CPU affinity, clocks, CRC32C and fd watching. The addon has no protocol logic and may be loaded
+// on the main thread and in worker_threads alike.
+//
+// Conventions: hot-path calls (send, send2, recv, epollWait, monoNs, crc32c) never throw for
+// kernel errors; they return -errno (see errnoName). Other calls throw an Error whose `code` is the
+// errno name ('ECONNREFUSED', ...), with `errno` (negative) and `syscall`. Bad arguments throw
+// TypeError, offsets/lengths beyond a buffer throw RangeError.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { constants as osConstants } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+export interface WatchHandle {
+  /** Stops watching; safe to call twice and from inside the callback. */
+  close(): void;
+}
+
+export interface NativeAddon {
+  /** Blocking-with-timeout IPv4 TCP connect (non-blocking connect + poll; timeoutMs < 0 = no limit).
+   *  Returns a NON-BLOCKING fd with TCP_NODELAY. Throws Error{code} on refusal/timeout/bad address. */
+  tcpConnect(host: string, port: number, timeoutMs: number): number;
+  /** socket+SO_REUSEADDR+bind+listen on IPv4 host:port (port 0 = ephemeral; backlog <= 0 = SOMAXCONN).
+   *  Non-blocking fd. Throws Error{code}. */
+  tcpListen(host: string, port: number, backlog: number): number;
+  /** Local port of a bound socket (getsockname). */
+  localPort(fd: number): number;
+  /** Peer address "a.b.c.d:port" (getpeername); for logs. */
+  peerAddress(fd: number): string;
+  /** accept4 non-blocking; returns a new fd (non-blocking, TCP_NODELAY) or -1 when nothing is pending. */
+  accept(fd: number): number;
+  /** send(MSG_NOSIGNAL|MSG_DONTWAIT). Returns bytes sent, or -errno (-11 EAGAIN). */
+  send(fd: number, buf: Uint8Array, off: number, len: number): number;
+  /** sendmsg with two iovecs (header + data without copying). Returns bytes sent or -errno. bLen may be 0. */
+  send2(
+    fd: number,
+    a: Uint8Array,
+    aOff: number,
+    aLen: number,
+    b: Uint8Array,
+    bOff: number,
+    bLen: number,
+  ): number;
+  /** recv(MSG_DONTWAIT) into buf[off, off+len). Returns bytes (0 = peer closed), or -errno (-11 EAGAIN). */
+  recv(fd: number, buf: Uint8Array, off: number, len: number): number;
+  /** close(2); throws (code 'EBADF') on a bad fd so double closes are found. */
+  close(fd: number): void;
+  /** shutdown(fd, SHUT_RDWR), errors ignored. */
+  shutdown(fd: number): void;
+  /** setsockopt SO_SNDBUF / SO_RCVBUF (bytes); 0 leaves it. */
+  setSocketBuffers(fd: number, sndBytes: number, rcvBytes: number): void;
+  /** epoll_create1(EPOLL_CLOEXEC). */
+  epollCreate(): number;
+  /** op: EPOLL_CTL_ADD/DEL/MOD; events: EPOLLIN|EPOLLOUT|... (uint32); data: uint32 tag (epoll_data.u32). */
+  epollCtl(epfd: number, op: number, fd: number, events: number, data: number): void;
+  /** epoll_wait; fills out[2*i] = tag, out[2*i+1] = events (int32); at most min(out.length/2, 1024) events.
+   *  Returns the count; EINTR -> 0; other errors -> -errno. timeoutMs -1 = forever, 0 = non-blocking. */
+  epollWait(epfd: number, out: Int32Array, timeoutMs: number): number;
+  /** eventfd(0, EFD_NONBLOCK|EFD_CLOEXEC). */
+  eventfdCreate(): number;
+  /** Adds value to the counter (EAGAIN on counter overflow is ignored: a reader is due anyway). */
+  eventfdWrite(fd: number, value: number): void;
+  /** Reads and resets the counter; 0 when it was 0 (EAGAIN). */
+  eventfdRead(fd: number): number;
+  /** poll(2) one fd; returns revents (0 on timeout or EINTR). events: POLLIN=1, POLLOUT=4. */
+  pollFd(fd: number, events: number, timeoutMs: number): number;
+  /** Pins the CALLING thread to one CPU. Throws Error{code:'EINVAL'} "cannot pin to CPU N: ..." if not allowed. */
+  pinThread(cpu: number): void;
+  /** CPUs allowed to the process (its main thread's affinity when the addon was first loaded), ascending. */
+  allowedCpus(): number[];
+  /** CPU the calling thread currently runs on (sched_getcpu). */
+  currentCpu(): number;
+  /** Linux thread id of the caller (gettid). */
+  gettid(): number;
+  /** CLOCK_MONOTONIC in ns, as a double (exact below 2^53). */
+  monoNs(): number;
+  /** CLOCK_THREAD_CPUTIME_ID of the calling thread in ns. */
+  threadCpuNs(): number;
+  /** CLOCK_PROCESS_CPUTIME_ID in ns. */
+  processCpuNs(): number;
+  /** CPU time (user+sys, ns; clock-tick resolution) of thread `tid` of this process from /proc; -1 if gone. */
+  threadCpuNsOf(tid: number): number;
+  /** CRC32C (Castagnoli) of buf[off, off+len), continuing from `seed` (a previous result; default 0).
+   *  Returns an unsigned 32-bit number. */
+  crc32c(buf: Uint8Array, off: number, len: number, seed?: number): number;
+  /** Which CRC32C implementation is in use: the SSE4.2 instruction or the portable table
+   *  (NVMF_NATIVE_CRC32C=table at first load forces the latter). */
+  readonly crc32cImpl: 'sse4.2' | 'table';
+  /** Watches fd on the CALLING thread's libuv loop; cb(revents): 1 readable, 4 writable, 8 error/hang-up.
+   *  events: 1 readable, 4 writable (or both). Keeps the loop alive while open unless unref() is used.
+   *  One watch per fd per thread; close the watch before closing the fd. */
+  watchFd(fd: number, events: number, cb: (revents: number) => void): WatchHandle & { unref(): void; ref(): void };
+}
+
+export const EAGAIN = -11;
+
+export const EPOLLIN = 0x1;
+export const EPOLLOUT = 0x4;
+export const EPOLLERR = 0x8;
+export const EPOLLHUP = 0x10;
+export const EPOLLRDHUP = 0x2000;
+export const EPOLLET = 0x80000000;
+
+export const EPOLL_CTL_ADD = 1;
+export const EPOLL_CTL_DEL = 2;
+export const EPOLL_CTL_MOD = 3;
+
+export const POLLIN = 0x1;
+export const POLLOUT = 0x4;
+
+/** revents values passed to watchFd callbacks. */
+export const WATCH_READABLE = 1;
+export const WATCH_WRITABLE = 4;
+export const WATCH_ERROR = 8;
+
+const errnoNames = new Map<number, string>();
+// Preferred names first (EAGAIN over EWOULDBLOCK, ...), then everything Node knows.
+for (const [name, value] of [
+  ['EAGAIN', 11],
+  ['ECONNRESET', 104],
+  ['EPIPE', 32],
+  ['ENOTCONN', 107],
+  ['EBADF', 9],
+  ['ECONNREFUSED', 111],
+  ['ETIMEDOUT', 110],
+  ['ECONNABORTED', 103],
+  ['EINTR', 4],
+  ['EINVAL', 22],
+  ['ENOBUFS', 105],
+  ['EHOSTUNREACH', 113],
+  ['ENETUNREACH', 101],
+  ['EADDRINUSE', 98],
+  ['EMFILE', 24],
+  ['ENOMEM', 12],
+] as const) {
+  errnoNames.set(value, name);
+}
+for (const [name, value] of Object.entries(osConstants.errno)) {
+  if (!errnoNames.has(value)) errnoNames.set(value, name);
+}
+
+/** Name of an errno given as returned by hot-path calls (-104 -> 'ECONNRESET'); positive values work too. */
+export function errnoName(negErrno: number): string {
+  return errnoNames.get(Math.abs(negErrno)) ?? `errno ${negErrno}`;
+}
+
+const ADDON_URL = new URL('../../native/build/Release/nvmf_native.node', import.meta.url);
+const REQUIRED: readonly (keyof NativeAddon)[] = [
+  'tcpConnect', 'tcpListen', 'localPort', 'peerAddress', 'accept', 'send', 'send2', 'recv', 'close',
+  'shutdown', 'setSocketBuffers', 'epollCreate', 'epollCtl', 'epollWait', 'eventfdCreate',
+  'eventfdWrite', 'eventfdRead', 'pollFd', 'pinThread', 'allowedCpus', 'currentCpu', 'gettid',
+  'monoNs', 'threadCpuNs', 'processCpuNs', 'threadCpuNsOf', 'crc32c', 'watchFd',
+];
+
+function loadAddon(): NativeAddon {
+  const file = fileURLToPath(ADDON_URL);
+  if (!existsSync(file)) {
+    const repoDir = fileURLToPath(new URL('../../', import.meta.url)).replace(/\/$/, '');
+    throw new Error(`nvmf-perf native addon is not built: run \`npm install\` (node-gyp) in ${repoDir}`);
+  }
+  const mod = createRequire(import.meta.url)(file) as Record<string, unknown>;
+  const missing = REQUIRED.filter((k) => typeof mod[k] !== 'function');
+  if (missing.length > 0) {
+    throw new Error(`nvmf-perf native addon at ${file} is stale (missing ${missing.join(', ')}): rebuild it with node-gyp`);
+  }
+  return mod as unknown as NativeAddon;
+}
+
+export const native: NativeAddon = loadAddon();

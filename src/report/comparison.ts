@@ -1,0 +1,59 @@
+// The mode comparison document: one row per (load level, mode), each pointing at its run's result file.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PerfResult } from './result-types.js';
+import type { PerfConfig, ReactorMode } from '../engine/config.js';
+import { SCHEMA_VERSION } from './result-types.js';
+import { TOOL_VERSION } from '../version.js';
+
+export interface ModeRun {
+  label: string;
+  mode: ReactorMode;
+  rateIops: number;
+  resultPath: string;
+  result: PerfResult;
+  /** Target CPU in cores during the idle period after the run (-1 unknown). */
+  targetIdleCores: number;
+  exitCode: number;
+}
+
+export interface ComparisonRow {
+  label: string;
+  mode: ReactorMode;
+  rateIops: number;
+  iops: number;
+  mibps: number;
+  avgUs: number;
+  p50Us: number;
+  p99Us: number;
+  p999Us: number;
+  /** CPU actually used, in cores (1.0 = one core busy all the time). */
+  initiatorCores: number;
+  initiatorBusyPct: number;
+  targetCores: number;
+  initiatorUsPerIo: number;
+  targetUsPerIo: number;
+  targetIdleCores: number;
+  sustained: boolean;
+}
+
+export interface ModeComparison {
+  pollMaxIops: number;
+  idleSec: number;
+  runs: Omit<ModeRun, 'result'>[];
+  rows: ComparisonRow[];
+}
+
+export function writeComparison(c: ModeComparison, config: PerfConfig): string {
+  mkdirSync(config.resultsDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const path = join(config.resultsDir, `nvmf-perf-compare-modes-${config.pattern}-q${config.ioDepth}-${config.ioSize}-${stamp}.json`);
+  const doc = { schemaVersion: SCHEMA_VERSION, kind: 'mode-comparison', tool: { name: 'nvmf-perf', version: TOOL_VERSION },
+    timestamp: new Date().toISOString(), commandLine: config.commandLine, ...c };
+  try {
+    writeFileSync(path, JSON.stringify(doc, null, 2) + '\n');
+  } catch (e) {
+    throw new Error(`cannot write ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return path;
+}

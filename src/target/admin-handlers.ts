@@ -1,0 +1,245 @@
+// Admin commands on the admin queue (QID 0) of an I/O or discovery controller: Identify, Get Log
+// Page, Set/Get Features, Keep Alive, Asynchronous Event Request, Abort.
+import { AdminOpcode, Cns, FeatureId, LogPageId } from '../nvme/opcodes.js';
+import { ERROR_LOG_ENTRY_SIZE } from '../nvme/log-pages.js';
+import type { TcpConnection } from './connection.js';
+import { SMART_FIELDS } from './control.js';
+import {
+  AERL, IDENTIFY_SIZE, SMART_SIZE, buildActiveNsList, buildCommandEffectsLog, buildDiscoveryLog, buildFirmwareSlotLog,
+  buildIdentifyController, buildSmartLog, discoveryEntries,
+} from './identify-data.js';
+import { ST } from './status-codes.js';
+
+const scratch = new Uint8Array(IDENTIFY_SIZE);
+
+export function handleAdmin(c: TcpConnection, b: Uint8Array, dv: DataView, s: number,
+  data: Uint8Array | null, _dOff: number, _dLen: number): void {
+  const opc = b[s]!;
+  const cid = dv.getUint16(s + 2, true);
+  const ctrl = c.ctrl!;
+  // Until CC.EN = 1 and CSTS.RDY = 1, admin commands get Command Sequence Error + DNR (Linux nvmet).
+  if (!ctrl.ready) { c.respond(cid, ST.CMD_SEQ_ERROR); return; }
+  void data;
+  switch (opc) {
+    case AdminOpcode.Identify: identify(c, b, dv, s, cid); return;
+    case AdminOpcode.GetLogPage: getLogPage(c, b, dv, s, cid); return;
+    case AdminOpcode.SetFeatures: setFeatures(c, b, dv, s, cid); return;
+    case AdminOpcode.GetFeatures: getFeatures(c, b, dv, s, cid); return;
+    case AdminOpcode.KeepAlive:
+      ctrl.keepAlive(c.ctx.nowNs);
+      c.respond(cid, ST.OK);
+      return;
+    case AdminOpcode.AsyncEventRequest:
+      // Parked: we raise no events, so it completes only when the association goes away.
+      if (ctrl.aers.length >= AERL + 1) { c.respond(cid, ST.AER_LIMIT); return; }
+      ctrl.aers.push(cid);
+      return;
+    case AdminOpcode.Abort:
+      if (ctrl.discovery) break;
+      c.respond(cid, ST.OK, 1); // DW0 bit 0 = 1: command not aborted (as Linux nvmet)
+      return;
+    default:
+      break;
+  }
+  c.respond(cid, ST.INVALID_OPCODE);
+}
+
+function identify(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, cid: number): void {
+  const cns = b[s + 40]!;
+  const nsid = dv.getUint32(s + 4, true);
+  const ctrl = c.ctrl!;
+  if (dv.getUint32(s + 32, true) !== IDENTIFY_SIZE) { c.respond(cid, ST.SGL_LENGTH_INVALID); return; }
+  const p = c.ctx.params;
+  const sub = p.subsystem;
+  if (ctrl.discovery && cns !== Cns.Controller) { c.respond(cid, ST.INVALID_FIELD); return; }
+  switch (cns) {
+    case Cns.Controller:
+      buildIdentifyController(scratch, sub, ctrl.discovery, p.limits, ctrl.cntlid);
+      c.sendDataAndRespond(cid, scratch, 0, IDENTIFY_SIZE);
+      return;
+    case Cns.Namespace: {
+      if (nsid === 0 || nsid === 0xffffffff) { c.respond(cid, ST.INVALID_NS); return; }
+      const id = c.ctx.nvm.idNs[nsid - 1];
+      if (id) { c.sendDataAndRespond(cid, id, 0, IDENTIFY_SIZE); return; }
+      // Inactive NSID: a zero-filled structure with success (Linux nvmet).
+      scratch.fill(0);
+      c.sendDataAndRespond(cid, scratch, 0, IDENTIFY_SIZE);
+      return;
+    }
+    case Cns.ActiveNamespaceList:
+      if (nsid >= 0xfffffffe) { c.respond(cid, ST.INVALID_NS); return; }
+      buildActiveNsList(scratch, sub, nsid);
+      c.sendDataAndRespond(cid, scratch, 0, IDENTIFY_SIZE);
+      return;
+    case Cns.NamespaceDescriptorList: {
+      const d = c.ctx.nvm.nsDescs[nsid - 1];
+      if (!d) { c.respond(cid, ST.INVALID_NS); return; }
+      c.sendDataAndRespond(cid, d, 0, IDENTIFY_SIZE);
+      return;
+    }
+    case 0x05: // I/O command set specific Identify Namespace
+    case 0x06: { // I/O command set specific Identify Controller
+      if (b[s + 47] !== 0) { c.respond(cid, ST.INVALID_FIELD); return; } // only CSI 0 (NVM)
+      if (cns === 0x05 && !c.ctx.nvm.idNs[nsid - 1]) { c.respond(cid, ST.INVALID_NS); return; }
+      scratch.fill(0); // nothing NVM-specific beyond the base structures
+      c.sendDataAndRespond(cid, scratch, 0, IDENTIFY_SIZE);
+      return;
+    }
+    default:
+      c.respond(cid, ST.INVALID_FIELD);
+  }
+}
+
+function getLogPage(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, cid: number): void {
+  const lid = b[s + 40]!;
+  const numd = (dv.getUint16(s + 42, true) | (dv.getUint16(s + 44, true) << 16)) >>> 0;
+  const len = (numd + 1) * 4;
+  const offset = dv.getUint32(s + 48, true) + dv.getUint32(s + 52, true) * 4294967296;
+  const ctrl = c.ctrl!;
+  // The host must ask for exactly NUMD bytes (Linux nvmet checks the SGL length the same way).
+  if (dv.getUint32(s + 32, true) !== len) { c.respond(cid, ST.SGL_LENGTH_INVALID); return; }
+  if (offset % 4 !== 0) { c.respond(cid, ST.INVALID_FIELD); return; }
+  let full: Uint8Array;
+  if (ctrl.discovery) {
+    if (lid !== LogPageId.Discovery) { c.respond(cid, ST.INVALID_FIELD); return; }
+    full = buildDiscoveryLog(discoveryEntries([c.ctx.params.subsystem], c.ctx.params.listeners, ctrl.hostnqn));
+  } else {
+    switch (lid) {
+      case LogPageId.Error:
+        full = new Uint8Array(ERROR_LOG_ENTRY_SIZE);
+        break;
+      case LogPageId.SmartHealth: {
+        const ctx = c.ctx;
+        ctx.flushSmart();
+        const k = ctx.control;
+        full = new Uint8Array(SMART_SIZE);
+        buildSmartLog(full, {
+          readCommands: k.smartValue(SMART_FIELDS.READ_CMDS),
+          writeCommands: k.smartValue(SMART_FIELDS.WRITE_CMDS),
+          readUnits512: k.smartValue(SMART_FIELDS.READ_UNITS),
+          writeUnits512: k.smartValue(SMART_FIELDS.WRITE_UNITS),
+          powerOnHours: BigInt(Math.floor((Date.now() - ctx.params.startedAtMs) / 3_600_000)),
+        });
+        break;
+      }
+      case LogPageId.FirmwareSlot:
+        full = new Uint8Array(512);
+        buildFirmwareSlotLog(full, c.ctx.params.subsystem.firmware);
+        break;
+      case LogPageId.ChangedNamespaceList:
+        full = new Uint8Array(4096);
+        break;
+      case LogPageId.CommandsSupported:
+        full = new Uint8Array(4096);
+        buildCommandEffectsLog(full, false);
+        break;
+      default:
+        c.respond(cid, ST.INVALID_FIELD);
+        return;
+    }
+  }
+  if (offset > full.length) { c.respond(cid, ST.INVALID_FIELD); return; }
+  // Exactly `len` bytes from `offset`, zero-filled past the end of the log.
+  const outBuf = new Uint8Array(len);
+  outBuf.set(full.subarray(offset, Math.min(full.length, offset + len)));
+  c.sendDataAndRespond(cid, outBuf, 0, len);
+}
+
+/** Features a discovery controller accepts (Linux nvmet: KATO and async event configuration). */
+function discoveryFeature(fid: number): boolean {
+  return fid === FeatureId.KeepAliveTimer || fid === FeatureId.AsyncEventConfig;
+}
+
+function setFeatures(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, cid: number): void {
+  const fid = b[s + 40]!;
+  const save = (b[s + 43]! & 0x80) !== 0;
+  const v = dv.getUint32(s + 44, true);
+  const ctrl = c.ctrl!;
+  if (ctrl.discovery && !discoveryFeature(fid)) { c.respond(cid, ST.INVALID_FIELD); return; }
+  if (save) { c.respond(cid, ST.FEATURE_NOT_SAVEABLE); return; }
+  switch (fid) {
+    case FeatureId.Arbitration: ctrl.arbitration = v; break;
+    case FeatureId.PowerManagement:
+      if ((v & 0x1f) !== 0) { c.respond(cid, ST.INVALID_FIELD); return; } // one power state (NPSS 0)
+      ctrl.powerManagement = v;
+      break;
+    case FeatureId.TemperatureThreshold: ctrl.temperatureThreshold = v & 0xffff; break;
+    case FeatureId.ErrorRecovery: ctrl.errorRecovery = v; break;
+    case FeatureId.VolatileWriteCache: ctrl.volatileWriteCache = v & 1; break;
+    case FeatureId.NumberOfQueues: {
+      const nsqr = v & 0xffff, ncqr = v >>> 16;
+      if (nsqr === 0xffff || ncqr === 0xffff) { c.respond(cid, ST.INVALID_FIELD); return; }
+      ctrl.nsqa = Math.min(nsqr + 1, ctrl.maxIoQueues);
+      ctrl.ncqa = Math.min(ncqr + 1, ctrl.maxIoQueues);
+      c.ctx.registry.setGrantedQueues(ctrl.slot, Math.min(ctrl.nsqa, ctrl.ncqa));
+      c.respond(cid, ST.OK, (((ctrl.ncqa - 1) << 16) | (ctrl.nsqa - 1)) >>> 0);
+      return;
+    }
+    case FeatureId.InterruptCoalescing: ctrl.interruptCoalescing = v & 0xffff; break;
+    case FeatureId.WriteAtomicity: ctrl.writeAtomicity = v & 1; break;
+    case FeatureId.AsyncEventConfig: ctrl.asyncEventConfig = v; break;
+    case FeatureId.KeepAliveTimer:
+      ctrl.setKato(v, c.ctx.nowNs);
+      break;
+    case FeatureId.HostIdentifier:
+      // Fabrics hosts identify themselves in Connect; setting it is a Command Sequence Error (Linux nvmet).
+      c.respond(cid, ST.CMD_SEQ_ERROR);
+      return;
+    default:
+      c.respond(cid, ST.INVALID_FIELD);
+      return;
+  }
+  c.respond(cid, ST.OK);
+}
+
+function getFeatures(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, cid: number): void {
+  const fid = b[s + 40]!;
+  const sel = b[s + 41]! & 7;
+  const ctrl = c.ctrl!;
+  if (ctrl.discovery && !discoveryFeature(fid)) { c.respond(cid, ST.INVALID_FIELD); return; }
+  if (sel === 3) {
+    // Supported capabilities: bit 2 changeable (nothing is saveable or namespace specific).
+    switch (fid) {
+      case FeatureId.Arbitration: case FeatureId.PowerManagement: case FeatureId.TemperatureThreshold:
+      case FeatureId.ErrorRecovery: case FeatureId.VolatileWriteCache: case FeatureId.NumberOfQueues:
+      case FeatureId.InterruptCoalescing: case FeatureId.WriteAtomicity: case FeatureId.AsyncEventConfig:
+      case FeatureId.KeepAliveTimer:
+        c.respond(cid, ST.OK, 0x4);
+        return;
+      case FeatureId.HostIdentifier:
+        c.respond(cid, ST.OK, 0);
+        return;
+      default:
+        c.respond(cid, ST.INVALID_FIELD);
+        return;
+    }
+  }
+  const dflt = sel === 1 || sel === 2;
+  const maxq = ctrl.maxIoQueues;
+  let value: number;
+  switch (fid) {
+    case FeatureId.Arbitration: value = dflt ? 0 : ctrl.arbitration; break;
+    case FeatureId.PowerManagement: value = dflt ? 0 : ctrl.powerManagement; break;
+    case FeatureId.TemperatureThreshold: value = dflt ? 0x0157 : ctrl.temperatureThreshold; break;
+    case FeatureId.ErrorRecovery: value = dflt ? 0 : ctrl.errorRecovery; break;
+    case FeatureId.VolatileWriteCache: value = dflt ? 1 : ctrl.volatileWriteCache; break;
+    case FeatureId.NumberOfQueues:
+      value = dflt ? (((maxq - 1) << 16) | (maxq - 1)) >>> 0 : (((ctrl.ncqa - 1) << 16) | (ctrl.nsqa - 1)) >>> 0;
+      break;
+    case FeatureId.InterruptCoalescing: value = dflt ? 0 : ctrl.interruptCoalescing; break;
+    case FeatureId.WriteAtomicity: value = dflt ? 0 : ctrl.writeAtomicity; break;
+    case FeatureId.AsyncEventConfig: value = dflt ? 0 : ctrl.asyncEventConfig; break;
+    case FeatureId.KeepAliveTimer: value = dflt ? 0 : ctrl.kato; break;
+    case FeatureId.HostIdentifier: {
+      // 128-bit host identifier (EXHID, CDW11 bit 0, must be set) returned as 16 bytes of data.
+      if ((dv.getUint32(s + 44, true) & 1) === 0) { c.respond(cid, ST.INVALID_FIELD); return; }
+      if (dv.getUint32(s + 32, true) !== 16) { c.respond(cid, ST.SGL_LENGTH_INVALID); return; }
+      c.sendDataAndRespond(cid, ctrl.hostid, 0, 16);
+      return;
+    }
+    default:
+      c.respond(cid, ST.INVALID_FIELD);
+      return;
+  }
+  c.respond(cid, ST.OK, value >>> 0);
+}

@@ -1,0 +1,114 @@
+// Shared control block between the main thread and the reactors (one SharedArrayBuffer):
+//   - a stop flag;
+//   - per reactor, a single-producer (main) / single-consumer (reactor) ring of accepted sockets;
+//   - per reactor, statistics the reactor writes and the main thread reads (busy/idle ns the SPDK
+//     way, thread CPU ns, passes, connections);
+//   - subsystem-wide SMART counters (host read/write commands, 512-byte units read/written).
+
+const CTL_STOP = 0;
+const CTL_HEADER = 8;
+/** Accepted sockets a reactor may have waiting before the main thread refuses more. */
+export const CONN_QUEUE_CAP = 256;
+const Q_HEAD = 0, Q_TAIL = 1, Q_RING = 2;
+const Q_WORDS = Q_RING + CONN_QUEUE_CAP * 2;
+
+export const STATS_FIELDS = {
+  BUSY_NS: 0, IDLE_NS: 1, CPU_NS: 2, PASSES: 3, CONNECTIONS: 4, UPDATED_NS: 5, COMMANDS: 6, RUNNING: 7,
+} as const;
+const STATS_STRIDE = 16;
+
+export const SMART_FIELDS = { READ_CMDS: 0, WRITE_CMDS: 1, READ_UNITS: 2, WRITE_UNITS: 3 } as const;
+const SMART_WORDS = 8;
+
+export interface ReactorStats {
+  index: number;
+  cpu: number;
+  /** Time in loop passes that did work. */
+  busyNs: number;
+  /** Time in passes that did nothing (poll mode) or blocked in epoll_wait (interrupt mode). */
+  idleNs: number;
+  /** CPU time the reactor thread used (CLOCK_THREAD_CPUTIME_ID). */
+  cpuNs: number;
+  passes: number;
+  connections: number;
+  /** Commands (capsules) processed. */
+  commands: number;
+}
+
+export class ControlBlock {
+  readonly sab: SharedArrayBuffer;
+  private readonly i32: Int32Array;
+  private readonly stats: Float64Array;
+  readonly smart: BigInt64Array;
+
+  constructor(readonly reactors: number, sab?: SharedArrayBuffer) {
+    this.sab = sab ?? new SharedArrayBuffer(ControlBlock.byteLength(reactors));
+    const qBytes = (CTL_HEADER + reactors * Q_WORDS) * 4;
+    const statsOff = Math.ceil(qBytes / 8) * 8;
+    this.i32 = new Int32Array(this.sab, 0, CTL_HEADER + reactors * Q_WORDS);
+    this.stats = new Float64Array(this.sab, statsOff, reactors * STATS_STRIDE);
+    this.smart = new BigInt64Array(this.sab, statsOff + reactors * STATS_STRIDE * 8, SMART_WORDS);
+  }
+
+  static byteLength(reactors: number): number {
+    const qBytes = (CTL_HEADER + reactors * Q_WORDS) * 4;
+    return Math.ceil(qBytes / 8) * 8 + reactors * STATS_STRIDE * 8 + SMART_WORDS * 8;
+  }
+
+  get stopRequested(): boolean { return Atomics.load(this.i32, CTL_STOP) !== 0; }
+  requestStop(): void { Atomics.store(this.i32, CTL_STOP, 1); }
+
+  private qbase(r: number): number { return CTL_HEADER + r * Q_WORDS; }
+
+  /** Main thread: hands an accepted socket to reactor r. False when its queue is full. */
+  push(r: number, fd: number, listener: number): boolean {
+    const b = this.qbase(r);
+    const head = Atomics.load(this.i32, b + Q_HEAD);
+    const tail = Atomics.load(this.i32, b + Q_TAIL);
+    if (tail - head >= CONN_QUEUE_CAP) return false;
+    const i = b + Q_RING + (tail % CONN_QUEUE_CAP) * 2;
+    this.i32[i] = fd;
+    this.i32[i + 1] = listener;
+    Atomics.store(this.i32, b + Q_TAIL, tail + 1);
+    return true;
+  }
+
+  /** Reactor r: true when sockets are waiting (one atomic load). */
+  pending(r: number): boolean {
+    const b = this.qbase(r);
+    return Atomics.load(this.i32, b + Q_TAIL) !== this.i32[b + Q_HEAD];
+  }
+
+  /** Reactor r: takes the next socket; returns [fd, listener] in out, false when empty. */
+  pop(r: number, out: Int32Array): boolean {
+    const b = this.qbase(r);
+    const head = this.i32[b + Q_HEAD]!;
+    if (Atomics.load(this.i32, b + Q_TAIL) === head) return false;
+    const i = b + Q_RING + (head % CONN_QUEUE_CAP) * 2;
+    out[0] = this.i32[i]!;
+    out[1] = this.i32[i + 1]!;
+    Atomics.store(this.i32, b + Q_HEAD, head + 1);
+    return true;
+  }
+
+  /** Reactor r's statistics row (the reactor writes it in place). */
+  statsRow(r: number): Float64Array {
+    return this.stats.subarray(r * STATS_STRIDE, (r + 1) * STATS_STRIDE);
+  }
+
+  readStats(r: number, cpu: number): ReactorStats {
+    const s = this.statsRow(r);
+    const F = STATS_FIELDS;
+    return { index: r, cpu, busyNs: s[F.BUSY_NS]!, idleNs: s[F.IDLE_NS]!, cpuNs: s[F.CPU_NS]!, passes: s[F.PASSES]!,
+      connections: s[F.CONNECTIONS]!, commands: s[F.COMMANDS]! };
+  }
+
+  /** Reactors add their SMART deltas every few ms (BigInt conversion there, not per I/O). */
+  addSmart(field: number, delta: number): void {
+    if (delta !== 0) Atomics.add(this.smart, field, BigInt(delta));
+  }
+
+  smartValue(field: number): bigint {
+    return Atomics.load(this.smart, field);
+  }
+}

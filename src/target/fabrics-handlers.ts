@@ -1,0 +1,176 @@
+// Fabrics commands (OPC 0x7F): Connect, Property Get/Set, Disconnect.
+import { FabricsType } from '../nvme/opcodes.js';
+import { CNTLID_DYNAMIC, ConnectDataOffset, connectInvalidParamDw0 } from '../nvme/fabrics.js';
+import { PropertyOffset } from '../nvme/registers.js';
+import { readFixedString } from '../nvme/strings.js';
+import type { TcpConnection } from './connection.js';
+import { ConnState } from './conn-state.js';
+import { TargetController } from './controller.js';
+import { ADMIN_QUEUE_ENTRIES, TARGET_NVME_VERSION } from './identify-data.js';
+import { DISCOVERY_NQN, DISCOVERY_SUBSYS_INDEX, NVM_SUBSYS_INDEX, hostAllowed } from './subsystem.js';
+import { ST } from './status-codes.js';
+
+/** CAP.TO: 15 × 500 ms (enable is immediate here; this is what Linux nvmet reports). */
+const CAP_TO = 15;
+
+/** CAP as two 32-bit halves: MQES, CQR = 1, TO, CSS bit 0 (NVM) at bit 37, MPSMIN = MPSMAX = 0, DSTRD 0. */
+export function capHalves(maxQueueDepth: number): [number, number] {
+  const lo = ((maxQueueDepth - 1) & 0xffff) | (1 << 16) | (CAP_TO << 24);
+  const hi = 1 << (37 - 32);
+  return [lo >>> 0, hi >>> 0];
+}
+
+export function handleFabrics(c: TcpConnection, b: Uint8Array, dv: DataView, s: number,
+  data: Uint8Array | null, dOff: number, dLen: number): void {
+  const cid = dv.getUint16(s + 2, true);
+  const fctype = b[s + 4]!;
+  if (fctype === FabricsType.Connect) { connect(c, b, dv, s, cid, data, dOff, dLen); return; }
+  if (c.state !== ConnState.Active) { c.respond(cid, ST.INVALID_OPCODE); return; }
+  switch (fctype) {
+    case FabricsType.PropertyGet:
+      if (c.qid !== 0 || !c.ctrl) { c.respond(cid, ST.INVALID_OPCODE); return; }
+      propertyGet(c, b, dv, s, cid);
+      return;
+    case FabricsType.PropertySet:
+      if (c.qid !== 0 || !c.ctrl) { c.respond(cid, ST.INVALID_OPCODE); return; }
+      propertySet(c, b, dv, s, cid);
+      return;
+    case FabricsType.Disconnect:
+      if (c.qid === 0) { c.respond(cid, ST.INVALID_QUEUE_TYPE); return; }
+      c.respond(cid, ST.OK);
+      c.gracefulClose('Disconnect');
+      return;
+    default:
+      c.respond(cid, ST.INVALID_OPCODE);
+  }
+}
+
+function connect(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, cid: number,
+  data: Uint8Array | null, dOff: number, dLen: number): void {
+  // Connect on a queue that is already connected: Controller Busy (notes §5.3).
+  if (c.state === ConnState.Active) { c.respond(cid, ST.CONNECT_CTRL_BUSY); return; }
+  if (!data || dLen !== 1024) { c.respond(cid, ST.SGL_LENGTH_INVALID); return; }
+  const recfmt = dv.getUint16(s + 40, true);
+  const qid = dv.getUint16(s + 42, true);
+  const sqsize = dv.getUint16(s + 44, true);
+  const cattr = b[s + 46]!;
+  const kato = dv.getUint32(s + 48, true);
+  const flowOff = (cattr & 0x04) !== 0;
+  const ctx = c.ctx;
+  const p = ctx.params;
+
+  if (recfmt !== 0) { c.respond(cid, ST.CONNECT_INCOMPATIBLE_FORMAT); return; }
+  const hostid = data.slice(dOff + ConnectDataOffset.HOSTID, dOff + ConnectDataOffset.HOSTID + 16);
+  const cntlid = data[dOff + ConnectDataOffset.CNTLID]! | (data[dOff + ConnectDataOffset.CNTLID + 1]! << 8);
+  const subnqn = readFixedString(data, dOff + ConnectDataOffset.SUBNQN, 256);
+  const hostnqn = readFixedString(data, dOff + ConnectDataOffset.HOSTNQN, 256);
+  const invalid = (offset: number, inData: boolean, why: string): void => {
+    ctx.log('warn', `${c.describe()}: Connect refused (${why}): host ${hostnqn || '(none)'}, subsystem ${subnqn}`);
+    c.respond(cid, ST.CONNECT_INVALID_PARAM, connectInvalidParamDw0(offset, inData));
+  };
+
+  let discovery: boolean;
+  if (subnqn === DISCOVERY_NQN) discovery = true;
+  else if (subnqn === p.subsystem.nqn) discovery = false;
+  else { invalid(ConnectDataOffset.SUBNQN, true, 'unknown subsystem NQN'); return; }
+  if (hostnqn.length === 0) { invalid(ConnectDataOffset.HOSTNQN, true, 'empty host NQN'); return; }
+  if (!discovery && !hostAllowed(p.subsystem, hostnqn)) {
+    ctx.log('warn', `${c.describe()}: Connect refused: host ${hostnqn} is not allowed to ${subnqn}`);
+    c.respond(cid, ST.CONNECT_INVALID_HOST);
+    return;
+  }
+  const maxEntries = qid === 0 ? Math.max(ADMIN_QUEUE_ENTRIES, p.limits.maxQueueDepth) : p.limits.maxQueueDepth;
+  if (sqsize === 0 || sqsize + 1 > maxEntries) { invalid(44, false, `SQSIZE ${sqsize} (at most ${maxEntries - 1})`); return; }
+  const hostBytes = Buffer.from(hostnqn, 'utf8');
+
+  if (qid === 0) {
+    if (cntlid !== CNTLID_DYNAMIC) { invalid(ConnectDataOffset.CNTLID, true, `admin Connect with CNTLID ${cntlid}`); return; }
+    const subsysIndex = discovery ? DISCOVERY_SUBSYS_INDEX : NVM_SUBSYS_INDEX;
+    const a = ctx.registry.allocate(subsysIndex, hostBytes, p.maxIoQueues);
+    if (!a) {
+      ctx.log('warn', `${c.describe()}: Connect refused: no free controller`);
+      c.respond(cid, ST.CONNECT_CTRL_BUSY);
+      return;
+    }
+    const ctrl = new TargetController(a.cntlid, a.slot, subsysIndex, discovery, hostnqn, hostid, 0, p.maxIoQueues, ctx.registry);
+    ctrl.setKato(kato, ctx.nowNs);
+    c.becomeAdmin(ctrl, sqsize + 1, flowOff, discovery ? null : ctx.nvm);
+    ctx.log('info', `controller ${a.cntlid} created for ${hostnqn} on ${discovery ? 'the discovery subsystem' : subnqn} (${c.describe()}, KATO ${ctrl.kato} ms)`);
+    c.respond(cid, ST.OK, a.cntlid, 0, flowOff ? 0xffff : 1);
+    return;
+  }
+
+  if (discovery) { invalid(42, false, 'I/O queue Connect to the discovery subsystem'); return; }
+  const r = ctx.registry.connectIo(cntlid, NVM_SUBSYS_INDEX, hostBytes, qid);
+  if (!r.ok) {
+    switch (r.why) {
+      case 'no-controller':
+      case 'subsystem':
+        invalid(ConnectDataOffset.CNTLID, true, `no controller ${cntlid}`);
+        return;
+      case 'host':
+        invalid(ConnectDataOffset.HOSTNQN, true, `controller ${cntlid} belongs to another host`);
+        return;
+      case 'not-ready':
+        invalid(42, false, `controller ${cntlid} is not enabled (CC.EN = 0)`);
+        return;
+      case 'qid-range':
+        invalid(42, false, `QID ${qid} above the granted I/O queue count`);
+        return;
+      case 'qid-in-use':
+        // QID already connected: Command Sequence Error (Linux nvmet, notes §5.3).
+        ctx.log('warn', `${c.describe()}: Connect refused: QID ${qid} of controller ${cntlid} is already connected`);
+        c.respond(cid, ST.CMD_SEQ_ERROR);
+        return;
+    }
+  }
+  c.becomeIo(qid, cntlid, r.slot, r.epoch, sqsize + 1, flowOff, ctx.nvm, hostnqn);
+  c.respond(cid, ST.OK, cntlid, 0, flowOff ? 0xffff : 1);
+}
+
+function propertyGet(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, cid: number): void {
+  const attrib = b[s + 40]! & 7;
+  const ofst = dv.getUint32(s + 44, true);
+  const ctrl = c.ctrl!;
+  const [capLo, capHi] = capHalves(c.ctx.params.limits.maxQueueDepth);
+  if (attrib === 1) {
+    if (ofst === PropertyOffset.CAP) { c.respond(cid, ST.OK, capLo, capHi); return; }
+    c.respond(cid, ST.INVALID_FIELD);
+    return;
+  }
+  if (attrib !== 0) { c.respond(cid, ST.INVALID_FIELD); return; }
+  switch (ofst) {
+    case PropertyOffset.CAP: c.respond(cid, ST.OK, capLo); return;
+    case PropertyOffset.CAP + 4: c.respond(cid, ST.OK, capHi); return;
+    case PropertyOffset.VS: c.respond(cid, ST.OK, TARGET_NVME_VERSION); return;
+    case PropertyOffset.CC: c.respond(cid, ST.OK, ctrl.cc); return;
+    case PropertyOffset.CSTS: c.respond(cid, ST.OK, ctrl.csts); return;
+    default: c.respond(cid, ST.INVALID_FIELD);
+  }
+}
+
+function propertySet(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, cid: number): void {
+  const attrib = b[s + 40]! & 7;
+  const ofst = dv.getUint32(s + 44, true);
+  const value = dv.getUint32(s + 48, true);
+  const ctrl = c.ctrl!;
+  if (attrib !== 0 || ofst !== PropertyOffset.CC) { c.respond(cid, ST.INVALID_FIELD); return; }
+  const what = ctrl.writeCc(value);
+  switch (what) {
+    case 'enabled':
+      c.ctx.log('info', `controller ${ctrl.cntlid}: enabled (CC 0x${value.toString(16)})`);
+      break;
+    case 'failed':
+      c.ctx.log('warn', `controller ${ctrl.cntlid}: CC 0x${value.toString(16)} has unsupported IOSQES/IOCQES/MPS/AMS: CSTS.CFS set`);
+      break;
+    case 'disabled':
+    case 'shutdown':
+      ctrl.aers.length = 0;
+      c.ctx.log('info', `controller ${ctrl.cntlid}: ${what} (CC 0x${value.toString(16)})`);
+      c.ctx.wakeAll();
+      break;
+    case 'none':
+      break;
+  }
+  c.respond(cid, ST.OK);
+}

@@ -1,0 +1,135 @@
+// NVM I/O commands on I/O queues: Read, Write, Flush, Write Zeroes, Dataset Management.
+// The hot path: fields are read in place from the receive buffer, reads are copied from the
+// namespace straight into the connection's send buffer, writes straight from the receive buffer
+// into the namespace; nothing is allocated per command.
+import { NvmOpcode } from '../nvme/opcodes.js';
+import type { TcpConnection } from './connection.js';
+import type { NamespaceBackend } from './namespace.js';
+import { ST } from './status-codes.js';
+
+const TWO32 = 4294967296;
+
+export function handleIo(c: TcpConnection, b: Uint8Array, dv: DataView, s: number,
+  data: Uint8Array | null, dOff: number, dLen: number): void {
+  const opc = b[s]!;
+  const cid = dv.getUint16(s + 2, true);
+  const nsid = dv.getUint32(s + 4, true);
+  const sub = c.subsys!;
+  switch (opc) {
+    case NvmOpcode.Read: {
+      const ns = sub.ns[nsid - 1];
+      if (ns === undefined) { c.respond(cid, ST.INVALID_NS); return; }
+      const nlb = dv.getUint16(s + 48, true) + 1;
+      const slba = dv.getUint32(s + 40, true) + dv.getUint32(s + 44, true) * TWO32;
+      if (slba + nlb > ns.blocks) { c.respond(cid, ST.LBA_OUT_OF_RANGE); return; }
+      const len = nlb * ns.blockSize;
+      if (dv.getUint32(s + 32, true) !== len) { c.respond(cid, ST.SGL_LENGTH_INVALID); return; }
+      const success = c.sqFlowOff;
+      const d = c.beginC2HData(cid, len, success);
+      try {
+        ns.read(c.out, d, slba * ns.blockSize, len);
+      } catch (e) {
+        c.ctx.log('warn', `${c.describe()}: read failed: ${(e as Error).message}`);
+        c.respond(cid, ST.UNRECOVERED_READ);
+        return;
+      }
+      c.endC2HData(d, len);
+      if (!success) c.respond(cid, ST.OK);
+      const k = c.ctx.counters;
+      k.readCmds++;
+      k.readUnits += len / 512;
+      return;
+    }
+    case NvmOpcode.Write: {
+      const ns = sub.ns[nsid - 1];
+      if (ns === undefined) { c.respond(cid, ST.INVALID_NS); return; }
+      const nlb = dv.getUint16(s + 48, true) + 1;
+      const slba = dv.getUint32(s + 40, true) + dv.getUint32(s + 44, true) * TWO32;
+      if (slba + nlb > ns.blocks) { c.respond(cid, ST.LBA_OUT_OF_RANGE); return; }
+      const len = nlb * ns.blockSize;
+      if (dv.getUint32(s + 32, true) !== len) { c.respond(cid, ST.SGL_LENGTH_INVALID); return; }
+      if (data === null) {
+        c.startWriteR2T(cid, nsid - 1, slba * ns.blockSize, len);
+        return;
+      }
+      if (dLen !== len) { c.respond(cid, ST.SGL_LENGTH_INVALID); return; }
+      try {
+        ns.write(data, dOff, slba * ns.blockSize, len);
+      } catch (e) {
+        c.ctx.log('warn', `${c.describe()}: write failed: ${(e as Error).message}`);
+        c.respond(cid, ST.WRITE_FAULT);
+        return;
+      }
+      c.respond(cid, ST.OK);
+      const k = c.ctx.counters;
+      k.writeCmds++;
+      k.writeUnits += len / 512;
+      return;
+    }
+    case NvmOpcode.Flush: {
+      try {
+        if (nsid === 0xffffffff) {
+          for (const n of sub.ns) n.flush();
+        } else {
+          const ns = sub.ns[nsid - 1];
+          if (ns === undefined) { c.respond(cid, ST.INVALID_NS); return; }
+          ns.flush();
+        }
+      } catch (e) {
+        c.ctx.log('warn', `${c.describe()}: flush failed: ${(e as Error).message}`);
+        c.respond(cid, ST.WRITE_FAULT);
+        return;
+      }
+      c.respond(cid, ST.OK);
+      return;
+    }
+    case NvmOpcode.WriteZeroes: {
+      const ns = sub.ns[nsid - 1];
+      if (ns === undefined) { c.respond(cid, ST.INVALID_NS); return; }
+      const nlb = dv.getUint16(s + 48, true) + 1;
+      const slba = dv.getUint32(s + 40, true) + dv.getUint32(s + 44, true) * TWO32;
+      if (slba + nlb > ns.blocks) { c.respond(cid, ST.LBA_OUT_OF_RANGE); return; }
+      if (!zeroRange(c, ns, slba, nlb)) return void c.respond(cid, ST.WRITE_FAULT);
+      c.respond(cid, ST.OK);
+      return;
+    }
+    case NvmOpcode.DatasetManagement: {
+      const ns = sub.ns[nsid - 1];
+      if (ns === undefined) { c.respond(cid, ST.INVALID_NS); return; }
+      const nr = b[s + 40]! + 1;
+      const attr = dv.getUint32(s + 44, true);
+      if (data === null || dLen !== nr * 16) { c.respond(cid, ST.SGL_LENGTH_INVALID); return; }
+      if ((attr & 0x4) !== 0) {
+        const ddv = data === b ? dv : new DataView(data.buffer, data.byteOffset, data.byteLength);
+        // Check every range first: a bad range fails the command without touching the others.
+        for (let i = 0; i < nr; i++) {
+          const o = dOff + i * 16;
+          const n = ddv.getUint32(o + 4, true);
+          const lba = ddv.getUint32(o + 8, true) + ddv.getUint32(o + 12, true) * TWO32;
+          if (lba + n > ns.blocks) { c.respond(cid, ST.LBA_OUT_OF_RANGE); return; }
+        }
+        for (let i = 0; i < nr; i++) {
+          const o = dOff + i * 16;
+          const n = ddv.getUint32(o + 4, true);
+          const lba = ddv.getUint32(o + 8, true) + ddv.getUint32(o + 12, true) * TWO32;
+          if (n > 0 && !zeroRange(c, ns, lba, n)) { c.respond(cid, ST.WRITE_FAULT); return; }
+        }
+      }
+      c.respond(cid, ST.OK);
+      return;
+    }
+    default:
+      c.respond(cid, ST.INVALID_OPCODE);
+  }
+}
+
+/** Deallocated / zeroed blocks read back as zeroes (Identify Namespace DLFEAT = 1). */
+function zeroRange(c: TcpConnection, ns: NamespaceBackend, slba: number, nlb: number): boolean {
+  try {
+    ns.zero(slba * ns.blockSize, nlb * ns.blockSize);
+    return true;
+  } catch (e) {
+    c.ctx.log('warn', `${c.describe()}: zeroing failed: ${(e as Error).message}`);
+    return false;
+  }
+}

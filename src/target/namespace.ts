@@ -1,0 +1,188 @@
+// Namespace backends behind one interface. A backend is opened once per reactor thread from a
+// structured-clonable NamespaceShared (ram: the SharedArrayBuffers every reactor shares; file: the
+// path, opened per thread). All calls are synchronous and allocate nothing on the I/O path
+// (apart from the short-lived views TypedArray copies need).
+import * as fs from 'node:fs';
+
+export interface NamespaceBackend {
+  readonly kind: 'ram' | 'null' | 'file';
+  readonly blockSize: number;
+  /** Size in logical blocks (NSZE). */
+  readonly blocks: number;
+  /** blocks × blockSize. */
+  readonly sizeBytes: number;
+  /** Copies [byteOff, byteOff+len) of the namespace into dst at dstOff. */
+  read(dst: Uint8Array, dstOff: number, byteOff: number, len: number): void;
+  /** Copies src[srcOff, srcOff+len) into the namespace at byteOff. */
+  write(src: Uint8Array, srcOff: number, byteOff: number, len: number): void;
+  /** Zeroes [byteOff, byteOff+len) (Write Zeroes, deallocate). */
+  zero(byteOff: number, len: number): void;
+  /** Makes written data durable (file: fdatasync). */
+  flush(): void;
+  close(): void;
+}
+
+/** What a reactor thread needs to open a backend (passed through workerData). */
+export type NamespaceShared =
+  | { kind: 'ram'; sizeBytes: number; blockSize: number; chunkSize: number; chunks: SharedArrayBuffer[] }
+  | { kind: 'null'; sizeBytes: number; blockSize: number }
+  | { kind: 'file'; sizeBytes: number; blockSize: number; path: string };
+
+export const DEFAULT_RAM_CHUNK = 1024 * 1024 * 1024;
+
+/** RAM namespace: SharedArrayBuffer chunks (≤ 1 GiB each) shared by all reactors; copies split at chunk edges. */
+export class RamNamespace implements NamespaceBackend {
+  readonly kind = 'ram';
+  readonly blocks: number;
+  readonly sizeBytes: number;
+  private readonly chunks: Uint8Array[];
+
+  constructor(sizeBytes: number, readonly blockSize: number, private readonly chunkSize: number,
+    sabs: SharedArrayBuffer[]) {
+    this.blocks = Math.floor(sizeBytes / blockSize);
+    this.sizeBytes = this.blocks * blockSize;
+    this.chunks = sabs.map((s) => new Uint8Array(s));
+    const have = this.chunks.reduce((a, c) => a + c.length, 0);
+    if (have < this.sizeBytes) throw new RangeError(`ram namespace: ${have} bytes of memory for ${this.sizeBytes}`);
+  }
+
+  /** Allocates the shared memory for a ram namespace of `sizeBytes` (zero-filled by the OS lazily). */
+  static allocate(sizeBytes: number, chunkSize = DEFAULT_RAM_CHUNK): SharedArrayBuffer[] {
+    const out: SharedArrayBuffer[] = [];
+    for (let off = 0; off < sizeBytes; off += chunkSize) out.push(new SharedArrayBuffer(Math.min(chunkSize, sizeBytes - off)));
+    return out;
+  }
+
+  static open(s: Extract<NamespaceShared, { kind: 'ram' }>): RamNamespace {
+    return new RamNamespace(s.sizeBytes, s.blockSize, s.chunkSize, s.chunks);
+  }
+
+  read(dst: Uint8Array, dstOff: number, byteOff: number, len: number): void {
+    const cs = this.chunkSize;
+    while (len > 0) {
+      const c = Math.floor(byteOff / cs);
+      const w = byteOff - c * cs;
+      const n = Math.min(len, cs - w);
+      dst.set(this.chunks[c]!.subarray(w, w + n), dstOff);
+      dstOff += n; byteOff += n; len -= n;
+    }
+  }
+
+  write(src: Uint8Array, srcOff: number, byteOff: number, len: number): void {
+    const cs = this.chunkSize;
+    while (len > 0) {
+      const c = Math.floor(byteOff / cs);
+      const w = byteOff - c * cs;
+      const n = Math.min(len, cs - w);
+      this.chunks[c]!.set(src.subarray(srcOff, srcOff + n), w);
+      srcOff += n; byteOff += n; len -= n;
+    }
+  }
+
+  zero(byteOff: number, len: number): void {
+    const cs = this.chunkSize;
+    while (len > 0) {
+      const c = Math.floor(byteOff / cs);
+      const w = byteOff - c * cs;
+      const n = Math.min(len, cs - w);
+      this.chunks[c]!.fill(0, w, w + n);
+      byteOff += n; len -= n;
+    }
+  }
+
+  flush(): void { /* memory */ }
+  close(): void { this.chunks.length = 0; }
+}
+
+/** Null namespace (like SPDK's null bdev): no storage; reads return zeroes, writes are discarded. */
+export class NullNamespace implements NamespaceBackend {
+  readonly kind = 'null';
+  readonly blocks: number;
+  readonly sizeBytes: number;
+  constructor(sizeBytes: number, readonly blockSize: number) {
+    this.blocks = Math.floor(sizeBytes / blockSize);
+    this.sizeBytes = this.blocks * blockSize;
+  }
+  read(dst: Uint8Array, dstOff: number, _byteOff: number, len: number): void { dst.fill(0, dstOff, dstOff + len); }
+  write(): void { /* discarded */ }
+  zero(): void { /* nothing stored */ }
+  flush(): void { /* nothing stored */ }
+  close(): void { /* nothing held */ }
+}
+
+/** File namespace: pread/pwrite on a file descriptor opened read-write by each reactor thread. */
+export class FileNamespace implements NamespaceBackend {
+  readonly kind = 'file';
+  readonly blocks: number;
+  readonly sizeBytes: number;
+  private fd: number;
+  private zeroBuf: Uint8Array | null = null;
+
+  constructor(readonly path: string, sizeBytes: number, readonly blockSize: number) {
+    this.blocks = Math.floor(sizeBytes / blockSize);
+    this.sizeBytes = this.blocks * blockSize;
+    this.fd = fs.openSync(path, 'r+');
+  }
+
+  /** Size a file namespace gets (file size rounded down to the block size), or why it cannot be used. */
+  static probe(path: string, blockSize: number): number | string {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(path);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      return code === 'ENOENT' ? 'no such file' : `cannot stat: ${code ?? String(e)}`;
+    }
+    if (!st.isFile() && !st.isBlockDevice()) return 'not a regular file';
+    try {
+      fs.accessSync(path, fs.constants.R_OK | fs.constants.W_OK);
+    } catch {
+      return 'not readable and writable by this user';
+    }
+    const size = Math.floor(st.size / blockSize) * blockSize;
+    if (size < blockSize) return `the file is smaller than one block (${st.size} < ${blockSize} bytes)`;
+    return size;
+  }
+
+  read(dst: Uint8Array, dstOff: number, byteOff: number, len: number): void {
+    while (len > 0) {
+      const n = fs.readSync(this.fd, dst, dstOff, len, byteOff);
+      if (n <= 0) { dst.fill(0, dstOff, dstOff + len); return; } // file shrank underneath us: zeroes
+      dstOff += n; byteOff += n; len -= n;
+    }
+  }
+
+  write(src: Uint8Array, srcOff: number, byteOff: number, len: number): void {
+    while (len > 0) {
+      const n = fs.writeSync(this.fd, src, srcOff, len, byteOff);
+      srcOff += n; byteOff += n; len -= n;
+    }
+  }
+
+  zero(byteOff: number, len: number): void {
+    if (!this.zeroBuf) this.zeroBuf = new Uint8Array(Math.min(1024 * 1024, Math.max(len, this.blockSize)));
+    const z = this.zeroBuf;
+    while (len > 0) {
+      const n = Math.min(len, z.length);
+      this.write(z, 0, byteOff, n);
+      byteOff += n; len -= n;
+    }
+  }
+
+  flush(): void { fs.fdatasyncSync(this.fd); }
+
+  close(): void {
+    if (this.fd >= 0) {
+      fs.closeSync(this.fd);
+      this.fd = -1;
+    }
+  }
+}
+
+export function openNamespace(s: NamespaceShared): NamespaceBackend {
+  switch (s.kind) {
+    case 'ram': return RamNamespace.open(s);
+    case 'null': return new NullNamespace(s.sizeBytes, s.blockSize);
+    case 'file': return new FileNamespace(s.path, s.sizeBytes, s.blockSize);
+  }
+}

@@ -1,0 +1,91 @@
+// What a reactor thread shares with its connections: parameters, the controller registry, the
+// control block, the opened namespaces with their prebuilt Identify data, and logging.
+import * as fs from 'node:fs';
+import type { ControlBlock } from './control.js';
+import type { ControllerLimits } from './identify-data.js';
+import { IDENTIFY_SIZE, buildIdentifyNamespace, buildNsDescriptors } from './identify-data.js';
+import { openNamespace, type NamespaceBackend, type NamespaceShared } from './namespace.js';
+import type { ControllerRegistry } from './registry.js';
+import type { ListenerInfo, SubsystemDescriptor } from './subsystem.js';
+import type { TargetLogLevel } from './config.js';
+
+/** Everything a reactor thread is started with (structured-clonable, passed as workerData). */
+export interface ReactorParams {
+  index: number;
+  cpu: number;
+  interruptMode: boolean;
+  limits: ControllerLimits;
+  maxIoQueues: number;
+  logLevel: TargetLogLevel;
+  subsystem: SubsystemDescriptor;
+  namespaces: NamespaceShared[];
+  listeners: ListenerInfo[];
+  /** Date.now() when the target started (SMART power-on hours). */
+  startedAtMs: number;
+  controlSab: SharedArrayBuffer;
+  registrySab: SharedArrayBuffer;
+  /** eventfd of each reactor (interrupt mode wake-ups), indexed by reactor. */
+  wakeFds: number[];
+  reactors: number;
+}
+
+/** The NVM subsystem as one reactor sees it: backends opened in this thread, Identify data prebuilt. */
+export class SubsystemRuntime {
+  /** Indexed by NSID − 1. */
+  readonly ns: NamespaceBackend[];
+  readonly idNs: Uint8Array[];
+  readonly nsDescs: Uint8Array[];
+
+  constructor(readonly desc: SubsystemDescriptor, shared: NamespaceShared[]) {
+    this.ns = shared.map((s) => openNamespace(s));
+    this.idNs = desc.namespaces.map((n) => {
+      const b = new Uint8Array(IDENTIFY_SIZE);
+      buildIdentifyNamespace(b, n);
+      return b;
+    });
+    this.nsDescs = desc.namespaces.map((n) => {
+      const b = new Uint8Array(IDENTIFY_SIZE);
+      buildNsDescriptors(b, n);
+      return b;
+    });
+  }
+
+  close(): void {
+    for (const n of this.ns) {
+      try { n.close(); } catch { /* closing */ }
+    }
+  }
+}
+
+/** Per-reactor counters the connections bump (plain numbers; published every few ms). */
+export interface ReactorCounters {
+  commands: number;
+  readCmds: number;
+  writeCmds: number;
+  /** 512-byte units. */
+  readUnits: number;
+  writeUnits: number;
+}
+
+export interface ReactorContext {
+  readonly params: ReactorParams;
+  readonly counters: ReactorCounters;
+  readonly registry: ControllerRegistry;
+  readonly control: ControlBlock;
+  readonly nvm: SubsystemRuntime;
+  /** monoNs at the start of the current loop pass. */
+  nowNs: number;
+  log(level: 'warn' | 'info', msg: string): void;
+  /** Wakes every reactor (interrupt mode): a controller died and its I/O queues must notice. */
+  wakeAll(): void;
+  /** Publishes this reactor's SMART counter deltas to the shared block (before a SMART log read). */
+  flushSmart(): void;
+}
+
+/** Writes one line to stderr synchronously (safe from a busy worker thread). */
+export function writeLogLine(level: TargetLogLevel, want: 'warn' | 'info', msg: string): void {
+  if (level === 'silent' || (level === 'warn' && want === 'info')) return;
+  try {
+    fs.writeSync(2, `nvmf-perf target: ${msg}\n`);
+  } catch { /* stderr gone */ }
+}

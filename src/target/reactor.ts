@@ -1,0 +1,202 @@
+// Reactor: one pinned thread's synchronous loop over its connections (SPDK's poll group).
+//
+// Each pass: take newly accepted sockets from the control block, poll every connection (recv,
+// handle all PDUs, one send), then account the pass as busy (it did work) or idle (it did not),
+// SPDK style. Every TICK_NS the reactor runs housekeeping: keep-alive deadlines, controllers that
+// went away (registry epochs), SMART counters and the statistics row the main thread reads.
+//
+// Poll mode spins forever. Interrupt mode blocks in epoll_wait on the connection sockets and the
+// reactor's eventfd whenever a pass did nothing, so an idle target uses no CPU; the time blocked
+// counts as idle.
+import { EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLLIN, EPOLLOUT, EPOLLRDHUP, native } from '../native/index.js';
+import { TcpConnection } from './connection.js';
+import { ConnState } from './conn-state.js';
+import { ControlBlock, SMART_FIELDS, STATS_FIELDS } from './control.js';
+import { ControllerRegistry } from './registry.js';
+import {
+  SubsystemRuntime, writeLogLine, type ReactorContext, type ReactorCounters, type ReactorParams,
+} from './reactor-context.js';
+
+/** Housekeeping period. */
+const TICK_NS = 2_000_000;
+/** Longest epoll_wait in interrupt mode (statistics refresh even when nothing happens). */
+const MAX_SLEEP_MS = 500;
+const WAKE_TAG = 0xffffffff;
+
+export class Reactor implements ReactorContext {
+  readonly registry: ControllerRegistry;
+  readonly control: ControlBlock;
+  readonly nvm: SubsystemRuntime;
+  readonly counters: ReactorCounters = { commands: 0, readCmds: 0, writeCmds: 0, readUnits: 0, writeUnits: 0 };
+  nowNs = 0;
+  readonly conns: TcpConnection[] = [];
+  private readonly index: number;
+  private readonly stats: Float64Array;
+  private busyNs = 0;
+  private idleNs = 0;
+  private passes = 0;
+  private nextConnId = 1;
+  private epfd = -1;
+  private readonly wakeFd: number;
+  private readonly events = new Int32Array(2 * 64);
+  private forceTick = false;
+
+  constructor(readonly params: ReactorParams) {
+    this.index = params.index;
+    this.registry = new ControllerRegistry(params.registrySab);
+    this.control = new ControlBlock(params.reactors, params.controlSab);
+    this.stats = this.control.statsRow(this.index);
+    this.nvm = new SubsystemRuntime(params.subsystem, params.namespaces);
+    this.wakeFd = params.wakeFds[this.index]!;
+    if (params.interruptMode) {
+      this.epfd = native.epollCreate();
+      native.epollCtl(this.epfd, EPOLL_CTL_ADD, this.wakeFd, EPOLLIN, WAKE_TAG);
+    }
+  }
+
+  log(level: 'warn' | 'info', msg: string): void {
+    writeLogLine(this.params.logLevel, level, msg);
+  }
+
+  wakeAll(): void {
+    if (!this.params.interruptMode) return; // poll-mode reactors look at the registry every tick anyway
+    for (const fd of this.params.wakeFds) {
+      try { native.eventfdWrite(fd, 1); } catch { /* stopping */ }
+    }
+  }
+
+  flushSmart(): void {
+    const k = this.counters, cb = this.control;
+    cb.addSmart(SMART_FIELDS.READ_CMDS, k.readCmds);
+    cb.addSmart(SMART_FIELDS.WRITE_CMDS, k.writeCmds);
+    cb.addSmart(SMART_FIELDS.READ_UNITS, k.readUnits);
+    cb.addSmart(SMART_FIELDS.WRITE_UNITS, k.writeUnits);
+    k.readCmds = 0; k.writeCmds = 0; k.readUnits = 0; k.writeUnits = 0;
+  }
+
+  /** Runs until the control block's stop flag is set; then closes every connection. */
+  run(): void {
+    const control = this.control;
+    const conns = this.conns;
+    const idx = this.index;
+    const interrupt = this.params.interruptMode;
+    const popBuf = new Int32Array(2);
+    let last = native.monoNs();
+    this.nowNs = last;
+    let nextTick = last + TICK_NS;
+    this.stats[STATS_FIELDS.RUNNING] = 1;
+    while (!control.stopRequested) {
+      let work = 0;
+      if (control.pending(idx)) work += this.acceptNew(popBuf);
+      for (let i = 0; i < conns.length; i++) {
+        const c = conns[i]!;
+        work += c.poll();
+        if (c.state === ConnState.Closed) { this.remove(i); i--; }
+      }
+      const now = native.monoNs();
+      if (work > 0) this.busyNs += now - last;
+      else this.idleNs += now - last;
+      last = now;
+      this.nowNs = now;
+      this.passes++;
+      if (now >= nextTick || this.forceTick) {
+        this.forceTick = false;
+        this.housekeeping(now);
+        nextTick = now + TICK_NS;
+      }
+      if (interrupt && work === 0) {
+        this.sleep(now);
+        last = this.nowNs;
+      }
+    }
+    this.shutdown();
+  }
+
+  private acceptNew(popBuf: Int32Array): number {
+    let n = 0;
+    while (this.control.pop(this.index, popBuf)) {
+      const fd = popBuf[0]!, listener = popBuf[1]!;
+      let c: TcpConnection;
+      try {
+        c = new TcpConnection(fd, this.nextConnId++, listener, this);
+      } catch (e) {
+        this.log('warn', `cannot set up connection fd ${fd}: ${(e as Error).message}`);
+        try { native.close(fd); } catch { /* gone */ }
+        continue;
+      }
+      if (this.epfd >= 0) native.epollCtl(this.epfd, EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLRDHUP, c.id);
+      this.conns.push(c);
+      this.log('info', `connection from ${c.peer} on reactor ${this.index}`);
+      n++;
+    }
+    return n;
+  }
+
+  private remove(i: number): void {
+    const conns = this.conns;
+    conns[i] = conns[conns.length - 1]!;
+    conns.pop();
+  }
+
+  private housekeeping(now: number): void {
+    const conns = this.conns;
+    for (let i = 0; i < conns.length; i++) {
+      const c = conns[i]!;
+      c.tick(now);
+      if (c.state === ConnState.Closed) { this.remove(i); i--; }
+    }
+    this.flushSmart();
+    this.publishStats(now);
+  }
+
+  private publishStats(now: number): void {
+    const s = this.stats, F = STATS_FIELDS;
+    s[F.BUSY_NS] = this.busyNs;
+    s[F.IDLE_NS] = this.idleNs;
+    s[F.CPU_NS] = native.threadCpuNs();
+    s[F.PASSES] = this.passes;
+    s[F.CONNECTIONS] = this.conns.length;
+    s[F.COMMANDS] = this.counters.commands;
+    s[F.UPDATED_NS] = now;
+  }
+
+  /** Interrupt mode: block until a socket or the eventfd is ready, or the next deadline. */
+  private sleep(now: number): void {
+    let timeoutMs = MAX_SLEEP_MS;
+    for (const c of this.conns) {
+      const wantOut = c.outPending > 0;
+      if (wantOut !== c.epollOut) {
+        c.epollOut = wantOut;
+        try {
+          native.epollCtl(this.epfd, EPOLL_CTL_MOD, c.fd, EPOLLIN | EPOLLRDHUP | (wantOut ? EPOLLOUT : 0), c.id);
+        } catch { /* closed meanwhile */ }
+      }
+      const dl = c.nextDeadlineNs();
+      if (dl > 0) timeoutMs = Math.min(timeoutMs, Math.max(0, Math.ceil((dl - now) / 1e6)));
+    }
+    this.publishStats(now);
+    const n = native.epollWait(this.epfd, this.events, timeoutMs);
+    for (let i = 0; i < n; i++) {
+      if ((this.events[2 * i]! >>> 0) === WAKE_TAG) {
+        native.eventfdRead(this.wakeFd);
+        this.forceTick = true; // a controller may have gone away: check epochs now
+      }
+    }
+    const t = native.monoNs();
+    this.idleNs += t - now;
+    this.nowNs = t;
+  }
+
+  private shutdown(): void {
+    for (const c of this.conns) c.close('target stopping');
+    this.conns.length = 0;
+    if (this.epfd >= 0) {
+      try { native.close(this.epfd); } catch { /* gone */ }
+      this.epfd = -1;
+    }
+    this.nvm.close();
+    this.flushSmart();
+    this.publishStats(native.monoNs());
+    this.stats[STATS_FIELDS.RUNNING] = 0;
+  }
+}

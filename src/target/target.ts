@@ -1,0 +1,260 @@
+// Target: the main-thread side of the built-in NVMe/TCP target. It creates the namespaces, listens,
+// starts one reactor worker per CPU, accepts connections (native.watchFd on the listening sockets)
+// and hands each to a reactor round-robin through the control block (+ eventfd wake-up), and stops
+// everything on request.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { UserError } from '../cli/errors.js';
+import { ExitCode } from '../cli/exit-codes.js';
+import { native, type WatchHandle } from '../native/index.js';
+import { TOOL_VERSION } from '../version.js';
+import type { NamespaceConfig, TargetConfig } from './config.js';
+import { ControlBlock, STATS_FIELDS, type ReactorStats } from './control.js';
+import { FileNamespace, RamNamespace, type NamespaceShared } from './namespace.js';
+import { ControllerRegistry } from './registry.js';
+import type { ReactorParams } from './reactor-context.js';
+import { writeLogLine } from './reactor-context.js';
+import type { ReactorMessage } from './reactor-worker.js';
+import {
+  deriveNamespaceIds, deriveSerial, type ListenerInfo, type NamespaceIdentity, type SubsystemDescriptor,
+} from './subsystem.js';
+
+export interface RunningTarget {
+  readonly config: TargetConfig;
+  /** Listening addresses with their real ports (in --listen order). */
+  readonly listeners: ListenerInfo[];
+  /** Port of the first listener. */
+  readonly port: number;
+  readonly subnqn: string;
+  readonly subsystem: SubsystemDescriptor;
+  /** `READY trtype:TCP adrfam:IPv4 traddr:… trsvcid:… subnqn:…` (the CLI prints it). */
+  readonly readyLine: string;
+  /** Linux thread ids of the reactors (for per-thread CPU readings). */
+  readonly reactorTids: number[];
+  /** Current per-reactor busy/idle/CPU statistics (updated by the reactors every ~2 ms). */
+  stats(): ReactorStats[];
+  /** Controllers currently allocated (admin queues connected). */
+  controllers(): number;
+  /** Resolves with an error message if a reactor dies unexpectedly (never on a normal stop). */
+  readonly failed: Promise<string>;
+  /** Stops the reactors, closes every socket; idempotent. */
+  stop(): Promise<void>;
+}
+
+function sizeText(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes, i = 0;
+  while (v >= 1024 && v % 1024 === 0 && i < units.length - 1) { v /= 1024; i++; }
+  return `${v}${units[i]}`;
+}
+
+function nsLabel(n: NamespaceConfig): string {
+  switch (n.kind) {
+    case 'ram': return `ram:${sizeText(n.sizeBytes)}`;
+    case 'null': return `null:${sizeText(n.sizeBytes)}`;
+    case 'file': return `file:${n.path}`;
+  }
+}
+
+/** dist/target/reactor-worker.js, also when this module runs from src/ under the test runner. */
+export function reactorWorkerPath(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.ts')) return fileURLToPath(new URL('../../dist/target/reactor-worker.js', import.meta.url));
+  return fileURLToPath(new URL('./reactor-worker.js', import.meta.url));
+}
+
+function listenErrorText(code: string | undefined): string {
+  switch (code) {
+    case 'EADDRINUSE': return 'address already in use';
+    case 'EADDRNOTAVAIL': return 'address not available on this machine';
+    case 'EACCES': return 'permission denied';
+    default: return code ?? 'unknown error';
+  }
+}
+
+/** Starts a target; rejects with a UserError for unusable settings (missing file, busy port). */
+export async function startTarget(config: TargetConfig): Promise<RunningTarget> {
+  const bs = config.blockSize;
+  const log = (msg: string): void => writeLogLine(config.logLevel, 'info', msg);
+
+  // Namespaces (shared memory for ram, probing for files).
+  const shared: NamespaceShared[] = [];
+  const ids: NamespaceIdentity[] = [];
+  const serial = config.serial ?? deriveSerial(config.subnqn);
+  config.namespaces.forEach((n, i) => {
+    const label = nsLabel(n);
+    let sh: NamespaceShared;
+    if (n.kind === 'file') {
+      const size = FileNamespace.probe(n.path, bs);
+      if (typeof size === 'string') throw new UserError(`--ns ${JSON.stringify(label)}: ${size}`, ExitCode.Usage);
+      sh = { kind: 'file', path: n.path, sizeBytes: size, blockSize: bs };
+    } else {
+      const size = Math.floor(n.sizeBytes / bs) * bs;
+      if (size < bs) throw new UserError(`--ns ${JSON.stringify(label)}: the size must be at least one block (${bs} bytes)`, ExitCode.Usage);
+      if (n.kind === 'ram') {
+        let chunks: SharedArrayBuffer[];
+        try {
+          chunks = RamNamespace.allocate(size, config.ramChunkSize);
+        } catch (e) {
+          throw new UserError(`--ns ${JSON.stringify(label)}: cannot allocate ${size} bytes of shared memory (${(e as Error).message})`, ExitCode.Usage);
+        }
+        sh = { kind: 'ram', sizeBytes: size, blockSize: bs, chunkSize: config.ramChunkSize, chunks };
+      } else {
+        sh = { kind: 'null', sizeBytes: size, blockSize: bs };
+      }
+    }
+    shared.push(sh);
+    const nsid = i + 1;
+    ids.push({ nsid, kind: sh.kind, blocks: sh.sizeBytes / bs, blockSize: bs, label, ...deriveNamespaceIds(config.subnqn, serial, nsid) });
+  });
+  const subsystem: SubsystemDescriptor = {
+    nqn: config.subnqn, serial, model: config.model, firmware: TOOL_VERSION, allowHosts: config.allowHosts, namespaces: ids,
+  };
+
+  const workerPath = reactorWorkerPath();
+  if (!existsSync(workerPath)) throw new Error(`${workerPath} is missing: run \`npm run build\` first`);
+
+  // Listen first: the reactors need the real ports for the discovery log.
+  const listenFds: number[] = [];
+  const listeners: ListenerInfo[] = [];
+  const closeListeners = (): void => {
+    for (const fd of listenFds) { try { native.close(fd); } catch { /* gone */ } }
+    listenFds.length = 0;
+  };
+  for (const [i, l] of config.listen.entries()) {
+    let fd: number;
+    try {
+      fd = native.tcpListen(l.host, l.port, 512);
+    } catch (e) {
+      closeListeners();
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UserError(`cannot listen on ${l.host}:${l.port}: ${listenErrorText(code)}`, ExitCode.Connect);
+    }
+    listenFds.push(fd);
+    listeners.push({ host: l.host, port: native.localPort(fd), portId: i + 1 });
+  }
+
+  const n = config.reactorCpus.length;
+  const control = new ControlBlock(n);
+  const registry = new ControllerRegistry();
+  const wakeFds: number[] = [];
+  for (let i = 0; i < n; i++) wakeFds.push(native.eventfdCreate());
+  const startedAtMs = Date.now();
+
+  const workers: Worker[] = [];
+  const tids: number[] = [];
+  let stopping = false;
+  let reportFailure: (msg: string) => void = () => undefined;
+  const failed = new Promise<string>((resolve) => { reportFailure = resolve; });
+  const exits: Promise<void>[] = [];
+
+  const cleanupFds = (): void => {
+    for (const fd of wakeFds) { try { native.close(fd); } catch { /* gone */ } }
+    wakeFds.length = 0;
+  };
+
+  try {
+    const readies: Promise<void>[] = [];
+    config.reactorCpus.forEach((cpu, index) => {
+      const params: ReactorParams = {
+        index, cpu, interruptMode: config.interruptMode,
+        limits: { maxQueueDepth: config.maxQueueDepth, inCapsuleDataSize: config.inCapsuleDataSize, maxIoSize: config.maxIoSize },
+        maxIoQueues: config.maxIoQueues, logLevel: config.logLevel, subsystem, namespaces: shared, listeners,
+        startedAtMs, controlSab: control.sab, registrySab: registry.sab, wakeFds: [...wakeFds], reactors: n,
+      };
+      const w = new Worker(workerPath, { workerData: params, name: `nvmf-perf reactor ${index}` });
+      workers.push(w);
+      exits.push(new Promise<void>((resolve) => w.once('exit', () => resolve())));
+      readies.push(new Promise<void>((resolve, reject) => {
+        w.on('message', (m: ReactorMessage) => {
+          if (m.type === 'ready') { tids[index] = m.tid; resolve(); }
+          else reject(new UserError(`reactor ${index} (CPU ${cpu}): ${m.message}`, ExitCode.Usage));
+        });
+        w.once('error', (e) => {
+          const msg = `reactor ${index} (CPU ${cpu}) crashed: ${e.stack ?? e.message}`;
+          reject(new Error(msg));
+          if (!stopping) reportFailure(msg);
+        });
+        w.once('exit', (code) => {
+          reject(new Error(`reactor ${index} (CPU ${cpu}) exited (code ${code}) before it was ready`));
+          if (!stopping) reportFailure(`reactor ${index} (CPU ${cpu}) exited unexpectedly (code ${code})`);
+        });
+      }));
+    });
+    await Promise.all(readies);
+  } catch (e) {
+    stopping = true;
+    control.requestStop();
+    for (const fd of wakeFds) { try { native.eventfdWrite(fd, 1); } catch { /* gone */ } }
+    await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 3000))]);
+    await Promise.all(workers.map((w) => w.terminate()));
+    cleanupFds();
+    closeListeners();
+    throw e;
+  }
+
+  // Accept on the main thread; hand sockets to reactors round-robin.
+  let rr = 0;
+  const watches: WatchHandle[] = [];
+  listenFds.forEach((lfd, li) => {
+    const watch = native.watchFd(lfd, 1, () => {
+      for (;;) {
+        let fd: number;
+        try {
+          fd = native.accept(lfd);
+        } catch (e) {
+          log(`accept on ${listeners[li]!.host}:${listeners[li]!.port} failed: ${(e as Error).message}`);
+          return;
+        }
+        if (fd < 0) return;
+        const r = rr;
+        rr = (rr + 1) % n;
+        if (!control.push(r, fd, li)) {
+          writeLogLine(config.logLevel, 'warn', `reactor ${r} is not taking connections: refusing one`);
+          try { native.close(fd); } catch { /* gone */ }
+          continue;
+        }
+        if (config.interruptMode) native.eventfdWrite(wakeFds[r]!, 1);
+      }
+    });
+    watches.push(watch);
+  });
+
+  const first = listeners[0]!;
+  const readyLine = `READY trtype:TCP adrfam:IPv4 traddr:${first.host} trsvcid:${first.port} subnqn:${config.subnqn}`;
+
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    if (stopped) return stopped;
+    stopping = true;
+    stopped = (async () => {
+      for (const w of watches) w.close();
+      closeListeners();
+      control.requestStop();
+      for (const fd of wakeFds) { try { native.eventfdWrite(fd, 1); } catch { /* gone */ } }
+      const timedOut = await Promise.race([
+        Promise.all(exits).then(() => false),
+        new Promise<boolean>((r) => setTimeout(() => r(true), 5000).unref()),
+      ]);
+      if (timedOut) await Promise.all(workers.map((w) => w.terminate()));
+      // Sockets a reactor never picked up.
+      const pop = new Int32Array(2);
+      for (let r = 0; r < n; r++) {
+        while (control.pop(r, pop)) { try { native.close(pop[0]!); } catch { /* gone */ } }
+      }
+      cleanupFds();
+    })();
+    return stopped;
+  };
+
+  return {
+    config, listeners, port: first.port, subnqn: config.subnqn, subsystem, readyLine, reactorTids: tids,
+    stats: () => config.reactorCpus.map((cpu, i) => control.readStats(i, cpu)),
+    controllers: () => registry.count(),
+    failed,
+    stop,
+  };
+}
+
+export { STATS_FIELDS };

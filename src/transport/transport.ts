@@ -1,0 +1,115 @@
+// The transport interface: one implementation per transport (tcp/ now; pcie/, rdma/ later), in the
+// spirit of SPDK's spdk_nvme_transport_ops and fio's ioengine_ops. The host layer (src/host) and the
+// perf engine only see these types.
+
+/** Transport types the TRID grammar recognises. Only TCP is implemented. */
+export type TrType = 'TCP' | 'RDMA' | 'PCIe';
+
+/**
+ * Where a controller lives: SPDK's spdk_nvme_transport_id, parsed from
+ * `trtype:TCP adrfam:IPv4 traddr:10.0.0.1 trsvcid:4420 subnqn:nqn...` (see src/host/trid.ts).
+ */
+export interface TransportId {
+  trtype: TrType;
+  /** Address family. Only IPv4 is supported for now. */
+  adrfam: 'IPv4';
+  /** IPv4 dotted quad. */
+  traddr: string;
+  /** TCP port (1..65535). */
+  trsvcid: number;
+  /** Subsystem NQN; undefined when the TRID did not name one (each command picks its default). */
+  subnqn?: string;
+  /** Host NQN given inside the TRID (spdk_nvme_perf accepts it there too). */
+  hostnqn?: string;
+  /** Namespace ID given inside the TRID (spdk_nvme_perf's `ns:N`); undefined = all active namespaces. */
+  ns?: number;
+}
+
+/** Called once per submitted I/O, after all of its split children finished. */
+export type IoCompletionCallback = (tag: number, status: number) => void; // status: raw 16-bit CQE status (0 = success)
+
+/** One Deallocate range: starting LBA and 1-based block count. */
+export interface LbaRange {
+  slba: number;
+  nblocks: number;
+}
+
+/**
+ * An I/O queue pair. Hot path: nothing here allocates per I/O.
+ * One qpair belongs to one thread; nothing in it is thread safe.
+ */
+export interface IoQpair {
+  readonly qid: number;
+  /** Max outstanding commands = SQSIZE+1 granted at Connect. Split I/O uses one command per child. */
+  readonly depth: number;
+  /** Largest data transfer of one command (from MDTS; see Controller.maxTransferBytes). Bigger I/O is split. */
+  readonly maxTransferBytes: number;
+  readonly fd: number;
+  /** Commands in flight (split I/O counts once per child command). */
+  readonly outstanding: number;
+  /** Set once; called once per submitted I/O (after all split children finish). */
+  onComplete: IoCompletionCallback;
+  /**
+   * Queue a Read of nblocks (1-based count) at slba into buf[off, off+nblocks*blockSize).
+   * Bytes go out at flush()/processCompletions(). false = not enough free slots (nothing queued).
+   */
+  submitRead(nsid: number, slba: number, nblocks: number, blockSize: number, buf: Uint8Array, off: number, tag: number): boolean;
+  /** Queue a Write of buf[off, off+nblocks*blockSize). The bytes are copied when the command (or an R2T) is processed, so keep them unchanged until completion. */
+  submitWrite(nsid: number, slba: number, nblocks: number, blockSize: number, buf: Uint8Array, off: number, tag: number): boolean;
+  submitFlush(nsid: number, tag: number): boolean;
+  submitWriteZeroes(nsid: number, slba: number, nblocks: number, tag: number): boolean;
+  /** Dataset Management with AD (deallocate). More than 256 ranges are split into several commands. */
+  submitDeallocate(nsid: number, ranges: ReadonlyArray<LbaRange>, tag: number): boolean;
+  /** Non-blocking: push queued bytes to the socket (what does not fit stays queued). */
+  flush(): void;
+  /**
+   * Non-blocking: flush, receive what the socket has, handle every complete PDU, call onComplete for
+   * finished I/O. Returns the number of I/Os completed. Throws TransportError on a fatal error.
+   */
+  processCompletions(): number;
+  /** Closes the socket (outstanding I/O is not completed). Idempotent. */
+  disconnect(): void;
+}
+
+/**
+ * Everything needed to connect one qpair. Plain and structured-clone serializable, so the main thread
+ * can hand it to a worker thread (src/host/io-qpair.ts connects it there).
+ */
+export interface QpairConnectParams {
+  traddr: string;
+  trsvcid: number;
+  subnqn: string;
+  hostnqn: string;
+  /** 16-byte host identifier: raw bytes or 32 hex digits (dashes allowed). Same for every queue of a host. */
+  hostId: Uint8Array | string;
+  /** 0xFFFF for the admin queue (dynamic controller model); the admin Connect's CNTLID for I/O queues. */
+  cntlid: number;
+  /** 0 = admin queue. */
+  qid: number;
+  /** Queue entries: Connect SQSIZE = depth - 1; at most `depth` commands outstanding. */
+  depth: number;
+  /** Keep-alive timeout in ms (admin queue only; I/O queues always send 0). */
+  kato: number;
+  hdgst: boolean;
+  ddgst: boolean;
+  /** I/O command capsule size in 16-byte units (Identify IOCCSZ): in-capsule data limit = ioccsz*16-64. Ignored for QID 0 (8 KiB). */
+  ioccsz: number;
+  /** Largest data transfer per command; bigger I/O is split. */
+  maxTransferBytes: number;
+  /**
+   * Set Connect CATTR bit 2 (disable SQ flow control). Default true for I/O queues: we never use SQHD
+   * (outstanding commands are bounded by depth, as Linux and SPDK hosts do), and targets may then
+   * finish reads with a C2HData carrying SUCCESS, which saves one CapsuleResp PDU per read (Linux nvmet
+   * and SPDK ≥ 2026 only use that optimization when the host disabled SQ flow control).
+   */
+  disableSqFlowControl: boolean;
+  /** Bound for TCP connect, the IC exchange and the Fabrics Connect each. */
+  connectTimeoutMs: number;
+}
+
+/** A transport implementation. */
+export interface TransportOps {
+  readonly name: TrType;
+  /** Synchronous: TCP connect, IC exchange, Fabrics Connect. Throws ConnectError / TransportError. */
+  connectQpair(params: QpairConnectParams): IoQpair;
+}

@@ -1,0 +1,161 @@
+// End to end: the perf command as a user runs it (node dist/cli/main.js), against the target it launches
+// or one we start, checking what it prints, writes and exits with.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { validateResult } from '../../src/report/result-validate.js';
+import type { PerfResult } from '../../src/report/result-types.js';
+import { launchBuiltinTarget } from '../../src/launch/builtin-target.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'nvmf-perf-e2e-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let n = 0;
+function perf(args: string[], timeoutMs = 60_000): { code: number | null; stdout: string; stderr: string; result?: PerfResult } {
+  const json = join(dir, `r${n++}.json`);
+  const r = spawnSync(process.execPath, [CLI, ...args, '--json', json, '--target-ns', 'ram:64MiB'], { encoding: 'utf8', timeout: timeoutMs });
+  let result: PerfResult | undefined;
+  try { result = JSON.parse(readFileSync(json, 'utf8')) as PerfResult; } catch { /* none written */ }
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, result };
+}
+
+describe('nvmf-perf against the launched target', () => {
+  it('q 1: progress lines, summary, per-core line, a valid result', () => {
+    const r = perf(['-q', '1', '-s', '4096', '-w', 'randread', '-t', '2']);
+    expect(r.stderr).toMatch(/launched the built-in target \(ram:64MiB\)/);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.match(/IOPS/g)?.length ?? 0).toBeGreaterThanOrEqual(1);
+    expect(r.stdout).toMatch(/Total/);
+    expect(r.stdout).toMatch(/core 0: busy/);
+    expect(validateResult(r.result)).toEqual([]);
+    expect(r.result!.status).toBe('complete');
+    expect(r.result!.total.read.ios).toBeGreaterThan(100);
+    expect(r.result!.total.write.ios).toBe(0);
+    expect(r.result!.durationSec).toBeGreaterThan(1.9);
+    expect(r.result!.timeline.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('q 32, -P 2, -c 0x3: two workers, four qpairs, one row per namespace per core', () => {
+    const r = perf(['-q', '32', '-s', '4k', '-w', 'randread', '-t', '2', '-P', '2', '-c', '0x3', '-L']);
+    expect(r.code, r.stderr).toBe(0);
+    const res = r.result!;
+    expect(validateResult(res)).toEqual([]);
+    expect(res.workers.map((w) => w.core)).toEqual([0, 1]);
+    expect(res.namespaces).toHaveLength(2);
+    expect(res.workers.every((w) => w.io.total.ios > 0)).toBe(true);
+    expect(res.latency.percentiles.find((p) => p.percentile === 99)!.us).toBeGreaterThan(0);
+    expect(r.stdout).toMatch(/99\.00000%/);
+  });
+
+  it('randrw -M 70: the read share from the counters is 70 %', () => {
+    const r = perf(['-q', '16', '-s', '4096', '-w', 'randrw', '-M', '70', '-t', '2', '--seed', '7']);
+    expect(r.code, r.stderr).toBe(0);
+    const t = r.result!.total;
+    expect(t.read.ios + t.write.ios).toBe(t.total.ios);
+    expect(Math.abs(t.read.ios / t.total.ios - 0.7)).toBeLessThan(0.03);
+  });
+
+  it('warm-up is excluded: -a 1 -t 1 measures about as many I/Os as -t 1, not as 2 s', () => {
+    const ratios: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const plain = perf(['-q', '8', '-s', '4096', '-w', 'randread', '-t', '1', '--no-progress']);
+      const warm = perf(['-q', '8', '-s', '4096', '-w', 'randread', '-t', '1', '-a', '1', '--no-progress']);
+      expect(plain.code, plain.stderr).toBe(0);
+      expect(warm.code, warm.stderr).toBe(0);
+      expect(warm.result!.durationSec).toBeGreaterThan(0.95);
+      expect(warm.result!.durationSec).toBeLessThan(1.3);
+      expect(warm.result!.config.warmupSec).toBe(1);
+      ratios.push(warm.result!.total.total.ios / plain.result!.total.total.ios);
+    }
+    ratios.sort((a, b) => a - b);
+    // A 2 s count would give ≈ 2; loopback noise is large, so take the better of two alternations.
+    expect(ratios[0]!).toBeLessThan(1.6);
+  });
+
+  it('writes into --results-dir with the default name when no --json is given', () => {
+    const rd = join(dir, 'results');
+    const r = spawnSync(process.execPath, [CLI, '-q', '4', '-s', '4096', '-w', 'write', '-t', '1', '--results-dir', rd,
+      '--target-ns', 'ram:16MiB', '--no-progress'], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const files = readdirSync(rd);
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^nvmf-perf-write-q4-4096-\d{8}-\d{6}\.json$/);
+  });
+});
+
+describe('failures', () => {
+  it('a target killed mid-run: non-zero exit and a result marked partial', async () => {
+    const t = await launchBuiltinTarget({ namespaces: ['ram:64MiB'], reactorCores: [1] });
+    const json = join(dir, 'killed.json');
+    const child = spawn(process.execPath, [CLI, '-q', '16', '-s', '4096', '-w', 'randread', '-t', '20', '-r', t.trid,
+      '--json', json, '--no-progress'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    await new Promise((r) => setTimeout(r, 2500));
+    process.kill(t.pid, 'SIGKILL');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    await t.stop();
+    expect(code, stderr).toBe(1);
+    const res = JSON.parse(readFileSync(json, 'utf8')) as PerfResult;
+    expect(res.status).toBe('partial');
+    expect(res.error).toBeTruthy();
+    expect(res.total.total.ios).toBeGreaterThan(0);
+    expect(validateResult(res)).toEqual([]);
+    expect(stderr).toMatch(/run ended early/);
+  });
+
+  it('SIGINT: stops cleanly, prints and writes what was measured, marked interrupted', async () => {
+    const json = join(dir, 'int.json');
+    const child = spawn(process.execPath, [CLI, '-q', '8', '-s', '4096', '-w', 'randread', '-t', '30', '--json', json,
+      '--target-ns', 'ram:64MiB'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    // Wait until the run is under way (first progress line), then interrupt.
+    for (let i = 0; i < 100 && !/IOPS/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code, stderr).toBe(130);
+    const res = JSON.parse(readFileSync(json, 'utf8')) as PerfResult;
+    expect(res.status).toBe('interrupted');
+    expect(res.durationSec).toBeLessThan(20);
+    expect(res.total.total.ios).toBeGreaterThan(0);
+    expect(stdout).toMatch(/Total/);
+  });
+
+  it.each([
+    [['-q', '0', '-s', '4096', '-w', 'randread'], 2, /^nvmf-perf: -q\/--io-depth: expected an integer from 1 to 65536, got "0"\n$/],
+    [['-q', '4', '-s', '4096', '-w', 'randread', '-r', 'trtype:TCP traddr:1.2.3'], 2, /^nvmf-perf: .*traddr.*\n$/],
+    [['-q', '4', '-s', '4096', '-w', 'randread', '-r', 'trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:1 subnqn:nqn.2016-06.io.spdk:cnode1'], 3, /^nvmf-perf: .*127\.0\.0\.1:1.*refused.*\n$/i],
+    [['-q', '4', '-s', '4096', '-w', 'randread', '--bogus'], 2, /^nvmf-perf: unknown option '--bogus'\n$/],
+    [['-q', '100000', '-s', '4096', '-w', 'randread'], 2, /^nvmf-perf: -q\/--io-depth: expected an integer from 1 to 65536, got "100000"\n$/],
+  ])('bad input %j → one line, exit %i', (args, code, re) => {
+    const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(code);
+    expect(r.stderr).toMatch(re);
+  });
+
+  it('depth above what the controller grants fails before the run', () => {
+    const r = perf(['-q', '4000', '-s', '4096', '-w', 'randread', '-t', '1']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/-q\/--io-depth 4000 exceeds the queue size \d+ granted by/);
+    expect(r.stderr.trim().split('\n').filter((l) => !/launched the built-in target/.test(l))).toHaveLength(1);
+  });
+
+  it('an I/O size that is not a multiple of the block size fails before the run', async () => {
+    const t = await launchBuiltinTarget({ namespaces: ['ram:16MiB'], reactorCores: [1], extraArgs: ['--block-size', '4096'] });
+    try {
+      const r = spawnSync(process.execPath, [CLI, '-q', '4', '-s', '512', '-w', 'randread', '-t', '1', '-r', t.trid],
+        { encoding: 'utf8', timeout: 30_000 });
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/^nvmf-perf: -s\/--io-size 512 is not a multiple of the block size 4096 of NSID 1 at .*\n$/);
+    } finally {
+      await t.stop();
+    }
+  });
+});
