@@ -30,6 +30,9 @@ import { formatSummary } from '../report/summary-table.js';
 import { writeResult } from '../report/result-writer.js';
 import { formatProgressLine, ProgressPrinter } from '../report/progress-line.js';
 import type { TargetSampler } from './target-sampler.js';
+import { RpcTargetSampler } from './rpc-target-sampler.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface RunOptions {
   /** Extra knobs the mode comparison uses; the CLI leaves them unset. */
@@ -84,6 +87,9 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
   const allowed = native.allowedCpus();
   const rateIops = opts.rateIops ?? 0;
   const arrivals = opts.arrivals ?? 'constant';
+  let sampler = opts.targetSampler;
+  let ownSampler: RpcTargetSampler | undefined;
+  let rpcPath: string | undefined;
 
   try {
     // 1. Targets.
@@ -92,8 +98,13 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
       if (!launched) {
         const spare = allowed.filter((c) => !config.cores.includes(c));
         const reactor = [spare.length > 0 ? spare[spare.length - 1]! : allowed[allowed.length - 1]!];
+        rpcPath = join(tmpdir(), `nvmf-perf-${process.pid}-${Date.now()}.sock`);
         launched = await launchBuiltinTarget({ namespaces: [config.targetNs], reactorCores: reactor,
-          interruptMode: config.mode === 'interrupt' });
+          interruptMode: config.mode === 'interrupt', extraArgs: ['--rpc-socket', rpcPath] });
+        if (!sampler) {
+          ownSampler = new RpcTargetSampler(rpcPath);
+          try { await ownSampler.start(); sampler = ownSampler; } catch (e) { log(`target reactors will not be sampled: ${(e as Error).message}`); }
+        }
         log(`no -r given: launched the built-in target (${config.targetNs}) at ${launched.trid.replace(/^trtype:TCP adrfam:IPv4 /, '')}`
           + ` on core ${reactor.join(',')} (pid ${launched.pid})${spare.length === 0 ? '; it shares a core with the workers' : ''}`);
       }
@@ -130,8 +141,8 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
         fr: ctrl.identify.fr, version: formatVersion(ctrl.vs), maxTransferBytes: ctrl.maxTransferBytes,
         ioQueuesGranted: ctrl.ioQueuesGranted,
         namespaces: nsList.map((n) => ({ nsid: n.nsid, blockSize: n.blockSize, sizeBlocks: n.sizeBlocks, sizeBytes: n.sizeBytes })),
-        ...(launched && ownsTarget !== undefined && tridTexts[0] === launched.trid
-          ? { launched: { pid: launched.pid, namespace: config.targetNs, reactorCores: [], mode: config.mode } } : {}),
+        ...(launched && config.transportIds.length === 0
+          ? { launched: { pid: launched.pid, namespace: config.targetNs, reactorCores: launched.reactorCores, mode: config.mode } } : {}),
       });
     }
 
@@ -216,7 +227,10 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
       const warm = cur.at < warmEnd + 0.05e9;
       progressPrinter.line(formatProgressLine(point, warm ? 'warmup' : 'run', Math.round((cur.at - t0) / 1e9), totalSec));
       if (!warm) {
-        if (opts.targetSampler) point.targetReactors = opts.targetSampler.sample();
+        if (sampler) {
+          const reactors = sampler.sample();
+          if (reactors) point.targetReactors = reactors;
+        }
         timeline.push(point);
       }
       if (cur.failed) stopWith('partial', 'a worker failed');
@@ -294,6 +308,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     for (const c of controllers) {
       try { c.shutdown(); } catch { /* the target may be gone */ }
     }
+    ownSampler?.stop();
     if (pool) await pool.destroy();
     if (launched && ownsTarget) await launched.stop();
   }

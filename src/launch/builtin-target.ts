@@ -17,6 +17,7 @@ export interface LaunchedTarget {
   /** Transport ID from the READY line. */
   trid: string;
   pid: number;
+  reactorCores: number[];
   /** Resolves when the process exits (code or signal). */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   readonly hasExited: boolean;
@@ -69,7 +70,7 @@ export function launchBuiltinTarget(opts: LaunchOptions): Promise<LaunchedTarget
         clearTimeout(timer);
         const pid = child.pid;
         resolve({
-          trid: m[1]!.trim(), pid, exited,
+          trid: m[1]!.trim(), pid, exited, reactorCores: opts.reactorCores,
           get hasExited() { return exitedFlag; },
           stderrTail: tail,
           cpuNs: () => processCpuNs(pid),

@@ -451,13 +451,15 @@ describe('threads and clocks', () => {
     expect(Number.isInteger(a)).toBe(true);
     const t0 = native.threadCpuNs();
     const p0 = native.processCpuNs();
-    const end = native.monoNs() + 30e6;
+    // Spin until this thread has used 20 ms of CPU (wall time may be longer on a loaded machine).
+    const giveUp = native.monoNs() + 5e9;
     let x = 0;
-    while (native.monoNs() < end) x += Math.sqrt(x + 1);
+    let dt = 0;
+    while ((dt = native.threadCpuNs() - t0) < 20e6 && native.monoNs() < giveUp) x += Math.sqrt(x + 1);
+    const wall = native.monoNs() - a;
     expect(x).toBeGreaterThan(0);
-    expect(native.monoNs()).toBeGreaterThan(a + 29e6);
-    const dt = native.threadCpuNs() - t0;
-    expect(dt).toBeGreaterThan(10e6);
+    expect(dt).toBeGreaterThanOrEqual(20e6);
+    expect(wall).toBeGreaterThanOrEqual(dt * 0.95); // a thread cannot use more CPU than wall time
     expect(native.processCpuNs() - p0).toBeGreaterThanOrEqual(dt * 0.9);
   });
 
@@ -476,7 +478,7 @@ describe('threads and clocks', () => {
     expect(m.own).toBeGreaterThan(0);
     // after the worker's thread has exited its /proc entry is gone (give the kernel a moment)
     let v = native.threadCpuNsOf(m.tid);
-    for (let i = 0; i < 50 && v !== -1; i++) {
+    for (let i = 0; i < 100 && v !== -1; i++) {
       await sleep(20);
       v = native.threadCpuNsOf(m.tid);
     }
@@ -582,7 +584,7 @@ describe('watchFd', () => {
     expect(unrefd.status).toBe(0);
     expect(unrefd.stdout.trim()).toBe('ok');
 
-    const refd = runNode(`${prelude} n.watchFd(l, 1, () => {}); console.log('ok');`, {}, undefined, 1500);
+    const refd = runNode(`${prelude} n.watchFd(l, 1, () => {}); console.log('ok');`, {}, undefined, 3000);
     expect(refd.stdout.trim()).toBe('ok');
     expect(refd.signal).toBe('SIGTERM'); // still running when the timeout hit
 

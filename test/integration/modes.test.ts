@@ -1,0 +1,146 @@
+// Poll vs interrupt mode, reactor utilization, target RPC, open-loop rate limit, mode comparison.
+// Behaviour checks (CPU from /proc, counters), never timed assertions about speed.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { launchBuiltinTarget } from '../../src/launch/builtin-target.js';
+import { JsonRpcClient } from '../../src/rpc/client.js';
+import type { PerfResult } from '../../src/report/result-types.js';
+import { validateResult } from '../../src/report/result-validate.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'nvmf-perf-modes-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+let n = 0;
+function perf(args: string[]): { code: number | null; stderr: string; stdout: string; result: PerfResult } {
+  const json = join(dir, `m${n++}.json`);
+  const r = spawnSync(process.execPath, [CLI, ...args, '--json', json, '--no-progress'], { encoding: 'utf8', timeout: 120_000 });
+  expect(r.status, r.stderr).toBe(0);
+  return { code: r.status, stderr: r.stderr, stdout: r.stdout, result: JSON.parse(readFileSync(json, 'utf8')) as PerfResult };
+}
+
+describe('reactor accounting on the initiator', () => {
+  it.each(['poll', 'interrupt'])('%s mode: busy + idle = wall time within 5 %% over a 2 s run', (mode) => {
+    const { result } = perf(['-q', '4', '-s', '4096', '-w', 'randread', '-t', '2', '--mode', mode, '--target-ns', 'ram:64MiB']);
+    const w = result.workers[0]!;
+    const wall = result.durationSec * 1e9;
+    expect(Math.abs(w.busyNs + w.idleNs - wall) / wall).toBeLessThan(0.05);
+    expect(result.config.mode).toBe(mode);
+  });
+});
+
+/** CPU the process used over `ms`, in cores. */
+async function cpuOver(pid: number, ms: number): Promise<number> {
+  const read = (): number => {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(rest[11]) + Number(rest[12])) / 100;
+  };
+  const a = read(), t0 = Date.now();
+  await sleep(ms);
+  return (read() - a) / ((Date.now() - t0) / 1000);
+}
+
+describe('idle built-in target', () => {
+  const file = join(dir, 'ns.img');
+  writeFileSync(file, Buffer.alloc(16 * 1024 * 1024));
+  it.each(['ram:64MiB', 'null:1GiB', `file:${file}`])('%s: < 2 %% of a core in interrupt mode, > 80 %% in poll mode over 5 s', async (ns) => {
+    for (const interrupt of [true, false]) {
+      const t = await launchBuiltinTarget({ namespaces: [ns], reactorCores: [1], interruptMode: interrupt });
+      try {
+        await sleep(300);
+        const cores = await cpuOver(t.pid, 5000);
+        if (interrupt) expect(cores).toBeLessThan(0.02);
+        else expect(cores).toBeGreaterThan(0.8);
+      } finally {
+        await t.stop();
+      }
+    }
+  }, 60_000);
+});
+
+describe('target RPC', () => {
+  it('framework_get_reactors answers with SPDK field names', async () => {
+    const sock = join(dir, 'rpc.sock');
+    const t = await launchBuiltinTarget({ namespaces: ['ram:16MiB'], reactorCores: [1], interruptMode: true, extraArgs: ['--rpc-socket', sock] });
+    const c = new JsonRpcClient(sock);
+    try {
+      const r = await c.call('framework_get_reactors') as { tick_rate: number; reactors: Array<Record<string, unknown>> };
+      expect(r.tick_rate).toBeGreaterThan(0);
+      expect(r.reactors).toHaveLength(1);
+      const re = r.reactors[0]!;
+      expect(re).toMatchObject({ lcore: 1, in_interrupt: true });
+      for (const k of ['busy', 'idle', 'connections', 'qpairs']) expect(typeof re[k]).toBe('number');
+      const stats = await c.call('nvmf_get_stats') as { poll_groups: Array<Record<string, unknown>> };
+      expect(stats.poll_groups).toHaveLength(1);
+      expect(typeof stats.poll_groups[0]!['current_io_qpairs']).toBe('number');
+      await expect(c.call('no_such_method')).rejects.toThrow(/Method not found \(code -32601\)/);
+    } finally {
+      c.close();
+      await t.stop();
+    }
+  });
+
+  it('a perf run stores the target reactor samples in its timeline', () => {
+    const { result } = perf(['-q', '4', '-s', '4096', '-w', 'randread', '-t', '3', '--target-ns', 'ram:64MiB']);
+    const sampled = result.timeline.filter((p) => p.targetReactors && p.targetReactors.length > 0);
+    expect(sampled.length).toBeGreaterThanOrEqual(2);
+    const last = sampled.at(-1)!.targetReactors![0]!;
+    expect(last.busy).toBeGreaterThan(0);
+    expect(validateResult(result)).toEqual([]);
+  });
+});
+
+describe('open loop', () => {
+  it('--rate-iops 2000 delivers 2000 ± 5 %', () => {
+    const { result, stdout } = perf(['-q', '16', '-s', '4096', '-w', 'randread', '-t', '3', '--rate-iops', '2000', '--target-ns', 'ram:64MiB']);
+    expect(Math.abs(result.total.total.iops - 2000) / 2000).toBeLessThan(0.05);
+    expect(result.rate).toMatchObject({ requestedIops: 2000, sustained: true });
+    expect(stdout).toMatch(/requested 2,?000 IOPS/);
+  });
+
+  it('a stalled target shows up as latency that grows with the stall (no coordinated omission)', async () => {
+    const maxLat: number[] = [];
+    for (const stallMs of [300, 1200]) {
+      const t = await launchBuiltinTarget({ namespaces: ['ram:64MiB'], reactorCores: [1] });
+      const json = join(dir, `stall-${stallMs}.json`);
+      const child = spawn(process.execPath, [CLI, '-q', '32', '-s', '4096', '-w', 'randread', '-t', '4', '--rate-iops', '1000',
+        '-r', t.trid, '--json', json, '--no-progress'], { stdio: 'ignore' });
+      await sleep(1500);
+      process.kill(t.pid, 'SIGSTOP'); // the pause: the target process does nothing for stallMs
+      await sleep(stallMs);
+      process.kill(t.pid, 'SIGCONT');
+      const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+      await t.stop();
+      expect(code).toBe(0);
+      const res = JSON.parse(readFileSync(json, 'utf8')) as PerfResult;
+      maxLat.push(res.total.total.maxUs);
+      // I/O scheduled during the stall waited for it: its latency counts from the scheduled time.
+      expect(res.total.total.maxUs).toBeGreaterThan(stallMs * 1000 * 0.8);
+    }
+    expect(maxLat[1]!).toBeGreaterThan(maxLat[0]! * 2);
+  }, 60_000);
+});
+
+describe('--compare-modes', () => {
+  it('writes both results and the comparison, and prints the side-by-side table', () => {
+    const rd = join(dir, 'cmp');
+    const r = spawnSync(process.execPath, [CLI, '-q', '8', '-s', '4096', '-w', 'randread', '-t', '1', '--compare-modes',
+      '--idle-time', '1', '--results-dir', rd, '--target-ns', 'ram:64MiB', '--no-progress'], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const files = readdirSync(rd);
+    expect(files.filter((f) => f.startsWith('nvmf-perf-randread-'))).toHaveLength(2);
+    const cmpFile = files.find((f) => f.startsWith('nvmf-perf-compare-modes-'))!;
+    const cmp = JSON.parse(readFileSync(join(rd, cmpFile), 'utf8')) as { rows: Array<{ mode: string; iops: number; targetIdleCores: number }> };
+    expect(cmp.rows.map((x) => x.mode)).toEqual(['poll', 'interrupt']);
+    expect(cmp.rows.every((x) => x.iops > 0)).toBe(true);
+    expect(cmp.rows[1]!.targetIdleCores).toBeLessThan(cmp.rows[0]!.targetIdleCores);
+    expect(r.stdout).toMatch(/interrupt vs poll/);
+    expect(r.stdout).toMatch(/target idle CPU/);
+  });
+});
