@@ -136,6 +136,12 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
       if (config.ioDepth > ctrl.maxIoQueueDepth) {
         throw new UsageError(`-q/--io-depth ${config.ioDepth} exceeds the queue size ${ctrl.maxIoQueueDepth} granted by ${formatTrid(tid)}`);
       }
+      // An I/O above the controller's max transfer is split into several commands, each a queue entry.
+      const perIo = Math.ceil(config.ioSize / ctrl.maxTransferBytes);
+      if (config.ioDepth * perIo > ctrl.maxIoQueueDepth) {
+        throw new UsageError(`-q/--io-depth ${config.ioDepth} with -s/--io-size ${config.ioSize} needs ${config.ioDepth * perIo} queue entries `
+          + `(${perIo} commands per I/O at the ${ctrl.maxTransferBytes}-byte max transfer) but ${formatTrid(tid)} grants ${ctrl.maxIoQueueDepth}`);
+      }
       targets.push({
         trid: formatTrid(tid), subnqn: tid.subnqn ?? '', cntlid: ctrl.cntlid, mn: ctrl.identify.mn, sn: ctrl.identify.sn,
         fr: ctrl.identify.fr, version: formatVersion(ctrl.vs), maxTransferBytes: ctrl.maxTransferBytes,
@@ -167,7 +173,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
           if (qid > ctrl.ioQueuesGranted) {
             throw new UsageError(`-P/--num-qpairs ${config.numQpairs} with ${workers} worker(s) needs more I/O queues than the ${ctrl.ioQueuesGranted} granted by ${targets[ns.targetIndex]!.trid}`);
           }
-          qpairs.push(ctrl.ioQpairParams(qid, config.ioDepth));
+          qpairs.push(ctrl.ioQpairParams(qid, config.ioDepth * Math.ceil(config.ioSize / ctrl.maxTransferBytes)));
         }
         return { nsIndex, nsid: ns.nsid, blockSize: ns.blockSize, sizeBlocks: ns.sizeBlocks, qpairs };
       }),

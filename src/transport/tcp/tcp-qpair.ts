@@ -110,6 +110,11 @@ export class TcpQpair implements IoQpair {
   readonly icdLimit: number;
   /** CNTLID returned by the Fabrics Connect (set by the connect helper). */
   cntlid = 0;
+  /** PDU counters (diagnostics): CapsuleResps, C2HData PDUs, reads finished by C2HData SUCCESS, R2Ts. */
+  rxCapsuleResp = 0;
+  rxC2HData = 0;
+  rxC2HSuccess = 0;
+  rxR2T = 0;
   onComplete: IoCompletionCallback = () => undefined;
 
   private sock: number;
@@ -150,6 +155,7 @@ export class TcpQpair implements IoQpair {
   // ---- receive side
   private readonly reader: PduReader;
   private completedInPass = 0;
+  private leftover: boolean;
   private cqeDw0 = 0;
   private cqeDw1 = 0;
 
@@ -179,6 +185,7 @@ export class TcpQpair implements IoQpair {
     this.reader = o.reader;
     this.reader.hdgst = o.hdgst;
     this.reader.ddgst = o.ddgst;
+    this.leftover = this.reader.pending > 0;
     // A C2HData may carry a whole command's data.
     this.reader.maxPlen = Math.max(this.reader.maxPlen, o.maxTransferBytes + 256);
 
@@ -242,7 +249,10 @@ export class TcpQpair implements IoQpair {
   submitWriteZeroes(nsid: number, slba: number, nblocks: number, tag: number): boolean {
     if (!(nblocks >= 1) || !Number.isInteger(nblocks)) throw new RangeError(`Write Zeroes of ${nblocks} blocks`);
     const n = Math.ceil(nblocks / MAX_NLB);
-    if (n > this.freeTop) return false;
+    if (n > this.freeTop) {
+      if (n > this.depth) this.tooManyChildren(n, `${nblocks} blocks`);
+      return false;
+    }
     this.checkUsable();
     const h = this.allocHead(tag, n);
     let lba = slba, left = nblocks;
@@ -263,7 +273,10 @@ export class TcpQpair implements IoQpair {
     const total = ranges.length;
     if (total === 0) throw new RangeError('Deallocate without ranges');
     const n = Math.ceil(total / MAX_DSM_RANGES);
-    if (n > this.freeTop) return false;
+    if (n > this.freeTop) {
+      if (n > this.depth) this.tooManyChildren(n, `${total} ranges`);
+      return false;
+    }
     this.checkUsable();
     const h = this.allocHead(tag, n);
     for (let i = 0; i < n; i++) {
@@ -403,6 +416,11 @@ export class TcpQpair implements IoQpair {
     if (this.sTail > this.sHead) this.flush();
     this.completedInPass = 0;
     const r = this.reader;
+    if (this.leftover) {
+      // Bytes that arrived together with the ICResp.
+      this.leftover = false;
+      this.drain();
+    }
     for (let i = 0; i < RECV_LOOPS; i++) {
       r.prepareRecv(RECV_MIN_SPACE);
       const space = r.writeSpace;
@@ -526,8 +544,6 @@ export class TcpQpair implements IoQpair {
     this.sTail = pending;
   }
 
-  private lastSqeBase = 0;
-
   /** Reserves a CapsuleCmd with `icd` bytes of in-capsule data and writes its common header. Returns the PDU offset. */
   private beginCapsule(icd: number): number {
     const hasData = icd > 0;
@@ -538,7 +554,6 @@ export class TcpQpair implements IoQpair {
     const dv = this.sdv;
     dv.setUint32(base, PduType.CapsuleCmd | (flags << 8) | (CAPSULE_HLEN << 16) | (pdo << 24), true);
     dv.setUint32(base + 4, plen, true);
-    this.lastSqeBase = base + SQE_OFF;
     return base;
   }
 
@@ -569,6 +584,11 @@ export class TcpQpair implements IoQpair {
     this.endCapsule(base, icd);
   }
 
+  /** An I/O that needs more commands than the queue has entries could never be submitted. */
+  private tooManyChildren(n: number, amount: string): never {
+    throw new RangeError(`an I/O of ${amount} needs ${n} commands (max ${this.maxTransferBytes} bytes, 65536 blocks or 256 ranges each) but qid ${this.qid} has only ${this.depth} entries`);
+  }
+
   private maxBlocksFor(blockSize: number): number {
     if (blockSize === this.cachedBlockSize) return this.cachedMaxBlocks;
     if (!(blockSize > 0) || !Number.isInteger(blockSize)) throw new RangeError(`block size ${blockSize}`);
@@ -596,7 +616,10 @@ export class TcpQpair implements IoQpair {
       return true;
     }
     const n = Math.ceil(nblocks / maxBlocks);
-    if (n > this.freeTop) return false;
+    if (n > this.freeTop) {
+      if (n > this.depth) this.tooManyChildren(n, `${bytes} bytes`);
+      return false;
+    }
     if (this.failure) throw this.failure;
     const h = this.allocHead(tag, n);
     let lba = slba, left = nblocks, o = off;
@@ -675,6 +698,7 @@ export class TcpQpair implements IoQpair {
   }
 
   private onCapsuleResp(): void {
+    this.rxCapsuleResp++;
     const r = this.reader;
     const b = r.start + 8;
     const dv = r.dv;
@@ -691,6 +715,7 @@ export class TcpQpair implements IoQpair {
   }
 
   private onC2HData(): void {
+    this.rxC2HData++;
     const r = this.reader;
     const s0 = r.start;
     const dv = r.dv;
@@ -715,6 +740,7 @@ export class TcpQpair implements IoQpair {
     if ((flags & PduFlags.LAST_PDU) !== 0) {
       if (now !== len) this.protocolError(`C2HData for CID ${cid} marked last after ${now} of ${len} bytes`);
       if ((flags & PduFlags.SUCCESS) !== 0) {
+        this.rxC2HSuccess++;
         this.cqeDw0 = 0;
         this.cqeDw1 = 0;
         this.completeSlot(cid, this.xferStatus[cid]!);
@@ -725,6 +751,7 @@ export class TcpQpair implements IoQpair {
   }
 
   private onR2T(): void {
+    this.rxR2T++;
     const r = this.reader;
     const s0 = r.start;
     const dv = r.dv;

@@ -1,0 +1,83 @@
+// Our host against our built-in target (`nvmf-perf target` from dist/, a child process): discovery,
+// identify, data integrity across the in-capsule / R2T / MDTS split boundaries with and without
+// digests, LBA Out of Range, shutdown.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Controller } from '../../src/host/controller.js';
+import { discoverLog } from '../../src/host/discovery.js';
+import { readSync, writeSync } from '../../src/host/sync-io.js';
+import { parseTrid } from '../../src/host/trid.js';
+import { cliEntryPath, launchBuiltinTarget, type LaunchedTarget } from '../../src/launch/builtin-target.js';
+import { native } from '../../src/native/index.js';
+import { NvmeStatusError } from '../../src/nvme/status.js';
+
+const built = existsSync(cliEntryPath());
+if (!built) console.warn(`host-own-target: skipped: ${cliEntryPath()} is missing (run npm run build)`);
+
+const NQN = 'nqn.2016-06.io.nvmf-perf:host-test';
+
+describe.skipIf(!built)('host ↔ built-in target', () => {
+  let tgt: LaunchedTarget | undefined;
+  let port = 0;
+
+  beforeAll(async () => {
+    const cpus = native.allowedCpus();
+    tgt = await launchBuiltinTarget({
+      namespaces: ['ram:64MiB'], reactorCores: [cpus[cpus.length - 1] ?? 0], interruptMode: true,
+      extraArgs: ['--subnqn', NQN],
+    });
+    port = parseTrid(tgt.trid).trsvcid;
+  }, 60_000);
+
+  afterAll(async () => {
+    await tgt?.stop();
+  });
+
+  it('discovers and identifies the subsystem', () => {
+    const log = discoverLog(parseTrid(`traddr:127.0.0.1 trsvcid:${port}`));
+    expect(log.entries.some((e) => e.subnqn === NQN && e.subtype === 2)).toBe(true);
+    const c = Controller.connect(parseTrid(`traddr:127.0.0.1 trsvcid:${port} subnqn:${NQN}`));
+    try {
+      expect(c.identify.subnqn).toBe(NQN);
+      expect(c.namespaces.length).toBe(1);
+      expect(c.namespaces[0]!.sizeBytes).toBe(64 << 20);
+      expect(c.maxTransferBytes).toBeGreaterThanOrEqual(4096);
+    } finally {
+      c.shutdown();
+    }
+  });
+
+  for (const digests of [false, true]) {
+    it(`round-trips data across ICD, R2T and MDTS boundaries ${digests ? 'with digests' : 'without digests'}`, () => {
+      const c = Controller.connect(parseTrid(`traddr:127.0.0.1 trsvcid:${port} subnqn:${NQN}`), { hdgst: digests, ddgst: digests });
+      try {
+        const ns = c.namespaces[0]!;
+        const bs = ns.blockSize;
+        const qp = c.createIoQpair(1, Math.min(64, c.maxIoQueueDepth));
+        const icd = c.ioccsz * 16 - 64;
+        const sizes = [bs, 4096, icd, icd + bs, c.maxTransferBytes, c.maxTransferBytes + bs, 1 << 20];
+        for (const size of sizes) {
+          const nb = size / bs;
+          for (const slba of [0, 3, 5000, ns.sizeBlocks - nb]) {
+            const data = randomBytes(size);
+            writeSync(qp, 1, slba, nb, bs, data);
+            const back = new Uint8Array(size);
+            readSync(qp, 1, slba, nb, bs, back);
+            expect(Buffer.compare(Buffer.from(back), data), `size ${size} slba ${slba}`).toBe(0);
+          }
+        }
+        let err: unknown;
+        try {
+          readSync(qp, 1, ns.sizeBlocks - 1, 2, bs, new Uint8Array(2 * bs));
+        } catch (e) {
+          err = e;
+        }
+        expect(err).toBeInstanceOf(NvmeStatusError);
+        expect((err as Error).message).toBe('Read failed: LBA Out of Range (sct 0, sc 0x80)');
+      } finally {
+        c.shutdown();
+      }
+    }, 60_000);
+  }
+});
