@@ -173,7 +173,9 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
           if (qid > ctrl.ioQueuesGranted) {
             throw new UsageError(`-P/--num-qpairs ${config.numQpairs} with ${workers} worker(s) needs more I/O queues than the ${ctrl.ioQueuesGranted} granted by ${targets[ns.targetIndex]!.trid}`);
           }
-          qpairs.push(ctrl.ioQpairParams(qid, config.ioDepth * Math.ceil(config.ioSize / ctrl.maxTransferBytes)));
+          // Connect SQSIZE is 0's based and may not be 0, so a queue has at least 2 entries even for -q 1;
+          // the worker keeps exactly -q I/Os in flight.
+          qpairs.push(ctrl.ioQpairParams(qid, Math.max(2, config.ioDepth * Math.ceil(config.ioSize / ctrl.maxTransferBytes))));
         }
         return { nsIndex, nsid: ns.nsid, blockSize: ns.blockSize, sizeBlocks: ns.sizeBlocks, qpairs };
       }),

@@ -83,7 +83,7 @@ describe('nvmf-perf against the launched target', () => {
     expect(r.status, r.stderr).toBe(0);
     const files = readdirSync(rd);
     expect(files).toHaveLength(1);
-    expect(files[0]).toMatch(/^nvmf-perf-write-q4-4096-\d{8}-\d{6}\.json$/);
+    expect(files[0]).toMatch(/^nvmf-perf-write-q4-4k-\d{8}-\d{6}\.json$/);
   });
 });
 
