@@ -1,10 +1,13 @@
 // `nvmf-perf target`: run the built-in userspace NVMe/TCP target until SIGINT/SIGTERM.
 // Prints exactly one line on stdout once listening (READY ...); everything else goes to stderr.
+import * as os from 'node:os';
 import { Command } from 'commander';
 import { native } from '../native/index.js';
 import { TARGET_DEFAULTS, parseTargetFlags, type TargetFlags } from '../target/config.js';
 import { startTarget } from '../target/target.js';
-import { UserError } from './errors.js';
+import { JsonRpcServer } from '../rpc/server.js';
+import { targetRpcMethods } from '../target/rpc-methods.js';
+import { UsageError, UserError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -29,15 +32,35 @@ export function registerTargetCommand(program: Command): void {
     .option('--interrupt-mode', 'reactors sleep in epoll_wait when idle instead of spinning (idle target ≈ 0% CPU)')
     .option('--serial <sn>', 'Identify serial number, up to 20 characters (default: derived from the subsystem NQN)')
     .option('--model <mn>', `Identify model number, up to 40 characters (default "${TARGET_DEFAULTS.model}")`)
-    .action(async (opts: TargetFlags) => {
-      await runTargetCommand(opts);
+    .option('--rpc-socket <path>', 'serve JSON-RPC on this Unix socket (framework_get_reactors, nvmf_get_stats, nvmf_get_subsystems; SPDK names)')
+    .action(async (opts: TargetFlags & { rpcSocket?: string }) => {
+      await runTargetCommand(opts, opts.rpcSocket);
     });
 }
 
 /** The command body: start, print READY, wait for a signal (or a reactor failure), stop. */
-export async function runTargetCommand(flags: TargetFlags): Promise<void> {
-  const config = parseTargetFlags(flags, native.allowedCpus());
+export async function runTargetCommand(flags: TargetFlags, rpcSocket?: string): Promise<void> {
+  const online = os.cpus().map((_c, i) => i);
+  const config = parseTargetFlags(flags, native.allowedCpus(), online);
+  if (rpcSocket !== undefined && rpcSocket.length === 0) throw new UsageError('--rpc-socket "": expected a path');
+  // Signal handlers first: a launcher may send SIGTERM the moment it reads READY.
+  let onStop: (why: { signal?: NodeJS.Signals; failure?: string }) => void = () => undefined;
+  const stopRequested = new Promise<{ signal?: NodeJS.Signals; failure?: string }>((resolve) => { onStop = resolve; });
+  const onSignal = (signal: NodeJS.Signals): void => onStop({ signal });
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const target = await startTarget(config);
+  let rpc: JsonRpcServer | undefined;
+  if (rpcSocket !== undefined) {
+    rpc = new JsonRpcServer(targetRpcMethods(target));
+    try {
+      await rpc.listen(rpcSocket);
+    } catch (e) {
+      await target.stop();
+      const msg = (e as Error).message;
+      throw new UsageError(msg.startsWith('--rpc-socket') ? msg : `--rpc-socket ${JSON.stringify(rpcSocket)}: ${msg}`);
+    }
+  }
   process.stdout.write(`${target.readyLine}\n`);
   const extra = target.listeners.slice(1).map((l) => `${l.host}:${l.port}`);
   const nsText = target.subsystem.namespaces.map((n) => `${n.nsid}=${n.label} (${n.blocks} × ${n.blockSize} B)`).join(', ');
@@ -45,12 +68,9 @@ export async function runTargetCommand(flags: TargetFlags): Promise<void> {
     + `reactors on CPU ${config.reactorCpus.join(',')} (${config.interruptMode ? 'interrupt' : 'poll'} mode)`
     + `${extra.length ? `; also listening on ${extra.join(', ')}` : ''}\n`);
 
-  const outcome = await new Promise<{ signal?: NodeJS.Signals; failure?: string }>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals): void => resolve({ signal });
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    void target.failed.then((failure) => resolve({ failure }));
-  });
+  void target.failed.then((failure) => onStop({ failure }));
+  const outcome = await stopRequested;
+  await rpc?.close(rpcSocket);
   await target.stop();
   if (outcome.failure) throw new UserError(outcome.failure, ExitCode.RunFailed);
   process.exit(ExitCode.Ok);

@@ -196,8 +196,12 @@ function checkIdString(flag: string, text: string, max: number): string {
   return text;
 }
 
-/** Resolves `nvmf-perf target` flags; `allowedCpus` are the CPUs this process may run on. */
-export function parseTargetFlags(flags: TargetFlags, allowedCpus: number[]): TargetConfig {
+/**
+ * Resolves `nvmf-perf target` flags. `allowedCpus`: this process's CPU affinity (the default reactor
+ * goes on the last one); `usableCpus`: CPUs an explicit --reactor-mask may name (the online CPUs: a
+ * child inherits its parent's pinned affinity, and pinning may widen it within the cpuset).
+ */
+export function parseTargetFlags(flags: TargetFlags, allowedCpus: number[], usableCpus: number[] = allowedCpus): TargetConfig {
   let blockSize: 512 | 4096 = TARGET_DEFAULTS.blockSize;
   if (flags.blockSize !== undefined) {
     const t = flags.blockSize.trim();
@@ -259,10 +263,11 @@ export function parseTargetFlags(flags: TargetFlags, allowedCpus: number[]): Tar
   if (flags.reactorMask !== undefined) {
     const r = parseCoreMask(flags.reactorMask);
     if (typeof r === 'string') throw bad('reactor-mask', flags.reactorMask, r);
-    const missing = r.filter((c) => !allowedCpus.includes(c));
+    const missing = r.filter((c) => !usableCpus.includes(c) && !allowedCpus.includes(c));
     if (missing.length > 0) {
+      const all = [...new Set([...usableCpus, ...allowedCpus])].sort((a, b) => a - b);
       throw bad('reactor-mask', flags.reactorMask,
-        `CPU ${missing.join(',')} ${missing.length === 1 ? 'is' : 'are'} not available to this process (allowed: ${allowedCpus.join(',')})`);
+        `CPU ${missing.join(',')} ${missing.length === 1 ? 'is' : 'are'} not available (CPUs: ${all.join(',')})`);
     }
     reactorCpus = r;
   }

@@ -34,6 +34,9 @@ const BACKPRESSURE_BYTES = 8 * 1024 * 1024;
 /** How long a connection that sent a C2HTermReq lingers (draining input) before it is closed. */
 const LINGER_NS = 1e9;
 
+/** Largest data a non-Write command may have us fetch by R2T. */
+const MAX_STAGED_BYTES = 8192;
+
 const SLOT_FREE = 0, SLOT_WRITE = 1, SLOT_STAGED = 2;
 
 export class TcpConnection {
@@ -77,13 +80,16 @@ export class TcpConnection {
   private readonly slotRecv: Int32Array;
   private readonly slotStatus: Uint16Array;
   private readonly slotSqe: Uint8Array;
-  private readonly slotSqeDv: DataView;
   private readonly slotStage: (Uint8Array | null)[];
   private readonly freeSlots: Int32Array;
   private freeTop: number;
 
   /** Interrupt mode: EPOLLOUT currently requested. */
   epollOut = false;
+  /** PDU processing stopped on back-pressure; PDUs wait in the reader. */
+  private stalled = false;
+  /** Consecutive polls that found nothing to read (poll mode polls long-idle queues less often). */
+  idlePasses = 0;
   private lingerUntilNs = 0;
   private shutDown = false;
   private closeReason = '';
@@ -92,8 +98,9 @@ export class TcpConnection {
   constructor(readonly fd: number, readonly id: number, readonly listener: number, readonly ctx: ReactorContext) {
     const lim = ctx.params.limits;
     const maxData = Math.max(lim.maxIoSize, lim.inCapsuleDataSize, ADMIN_ICD_BYTES);
-    this.reader = new PduReader('controller', 256 * 1024, maxData + 72 + 8 + 128 + 8);
-    this.out = new Uint8Array(512 * 1024);
+    // Both buffers grow on demand (rarely) and then stay: admin queues keep small ones.
+    this.reader = new PduReader('controller', 128 * 1024, maxData + 72 + 8 + 128 + 8);
+    this.out = new Uint8Array(128 * 1024);
     this.outDv = new DataView(this.out.buffer);
     this.nslots = Math.max(lim.maxQueueDepth, 32) + 1;
     const n = this.nslots;
@@ -105,7 +112,6 @@ export class TcpConnection {
     this.slotRecv = new Int32Array(n);
     this.slotStatus = new Uint16Array(n);
     this.slotSqe = new Uint8Array(64 * n);
-    this.slotSqeDv = new DataView(this.slotSqe.buffer);
     this.slotStage = new Array<Uint8Array | null>(n).fill(null);
     this.freeSlots = new Int32Array(n);
     for (let i = 0; i < n; i++) this.freeSlots[i] = n - 1 - i;
@@ -129,28 +135,40 @@ export class TcpConnection {
   poll(): number {
     if (this.state >= ConnState.Closing) return this.pollClosing();
     let work = 0;
+    const r = this.reader;
     if (this.outLen > this.outHead) {
       work += this.flush();
       if (this.outLen - this.outHead > BACKPRESSURE_BYTES) return work;
     }
-    const r = this.reader;
+    if (this.stalled) {
+      // PDUs left over from a pass that stopped on back-pressure.
+      this.stalled = false;
+      work++;
+      this.processPdus();
+      if (this.state >= ConnState.Closing) return work;
+      if (this.stalled) return work + this.flush();
+    }
     for (let round = 0; round < 8; round++) {
       r.prepareRecv(RECV_MIN);
       const space = r.writeSpace;
       const n = native.recv(this.fd, r.buf, r.writeOffset, space);
       if (n > 0) {
         r.commit(n);
+        this.idlePasses = 0;
         work++;
         this.processPdus();
         if (this.state >= ConnState.Closing) return work;
-        if (n < space) break;
+        if (n < space || this.stalled) break;
         continue;
       }
       if (n === 0) {
         this.close('closed by the host');
         return work + 1;
       }
-      if (n === EAGAIN) break;
+      if (n === EAGAIN) {
+        if (round === 0) this.idlePasses++;
+        break;
+      }
       this.close(`recv: ${errnoName(n)}`);
       return work + 1;
     }
@@ -234,7 +252,11 @@ export class TcpConnection {
         return;
       }
       if (this.state >= ConnState.Closing) return;
-      if (this.outLen - this.outHead >= FLUSH_THRESHOLD) this.flush();
+      if (this.outLen - this.outHead >= FLUSH_THRESHOLD) {
+        this.flush();
+        // The host does not read its responses: leave the rest of its PDUs for a later pass.
+        if (this.outLen - this.outHead > BACKPRESSURE_BYTES) { this.stalled = true; return; }
+      }
     }
   }
 
@@ -353,6 +375,9 @@ export class TcpConnection {
 
   /** Any other command whose data comes by R2T: keep a copy of the SQE, stage the data, run it later. */
   private stageCommand(b: Uint8Array, s: number, cid: number, len: number): void {
+    // Commands other than Write carry little data (Connect 1 KiB, DSM ≤ 4 KiB): refuse more
+    // before asking for it, so a host cannot make us buffer megabytes per slot.
+    if (len > MAX_STAGED_BYTES) { this.respond(cid, ST.SGL_LENGTH_INVALID); return; }
     const t = this.allocSlot();
     if (t < 0) { this.respond(cid, ST.COMMAND_INTERRUPTED); return; }
     this.slotState[t] = SLOT_STAGED;
@@ -490,9 +515,6 @@ export class TcpConnection {
     this.outLen = end;
   }
 
-  /** Abandons a PDU begun by beginC2HData (the data could not be produced). */
-  abortC2HData(): void { /* outLen was not advanced: nothing to undo */ }
-
   /** C2HData from a buffer (admin data) followed by a CapsuleResp. */
   sendDataAndRespond(cid: number, src: Uint8Array, srcOff: number, len: number, dw0 = 0): void {
     if (len > 0) {
@@ -552,6 +574,7 @@ export class TcpConnection {
     this.hostnqn = ctrl.hostnqn;
     this.sqhd = 1; // the Connect command itself was consumed
     this.state = ConnState.Active;
+    this.ctx.counters.adminQpairs++;
   }
 
   /** I/O Connect succeeded. */
@@ -567,6 +590,7 @@ export class TcpConnection {
     this.hostnqn = hostnqn;
     this.sqhd = 1;
     this.state = ConnState.Active;
+    this.ctx.counters.ioQpairs++;
   }
 
   /** Releases the association's registry state (controller or QID). */

@@ -14,6 +14,7 @@ const Q_WORDS = Q_RING + CONN_QUEUE_CAP * 2;
 
 export const STATS_FIELDS = {
   BUSY_NS: 0, IDLE_NS: 1, CPU_NS: 2, PASSES: 3, CONNECTIONS: 4, UPDATED_NS: 5, COMMANDS: 6, RUNNING: 7,
+  ADMIN_QPAIRS: 8, IO_QPAIRS: 9, ADMIN_QPAIRS_TOTAL: 10, IO_QPAIRS_TOTAL: 11, IO_COMMANDS: 12,
 } as const;
 const STATS_STRIDE = 16;
 
@@ -30,9 +31,17 @@ export interface ReactorStats {
   /** CPU time the reactor thread used (CLOCK_THREAD_CPUTIME_ID). */
   cpuNs: number;
   passes: number;
+  /** Sockets the reactor owns (connected or not). */
   connections: number;
-  /** Commands (capsules) processed. */
+  /** Connected admin / I/O queues now, and since the start. */
+  adminQpairs: number;
+  ioQpairs: number;
+  adminQpairsTotal: number;
+  ioQpairsTotal: number;
+  /** Commands (capsules) processed, all queues. */
   commands: number;
+  /** Reads and writes completed. */
+  ioCommands: number;
 }
 
 export class ControlBlock {
@@ -100,7 +109,9 @@ export class ControlBlock {
     const s = this.statsRow(r);
     const F = STATS_FIELDS;
     return { index: r, cpu, busyNs: s[F.BUSY_NS]!, idleNs: s[F.IDLE_NS]!, cpuNs: s[F.CPU_NS]!, passes: s[F.PASSES]!,
-      connections: s[F.CONNECTIONS]!, commands: s[F.COMMANDS]! };
+      connections: s[F.CONNECTIONS]!, adminQpairs: s[F.ADMIN_QPAIRS]!, ioQpairs: s[F.IO_QPAIRS]!,
+      adminQpairsTotal: s[F.ADMIN_QPAIRS_TOTAL]!, ioQpairsTotal: s[F.IO_QPAIRS_TOTAL]!, commands: s[F.COMMANDS]!,
+      ioCommands: s[F.IO_COMMANDS]! };
   }
 
   /** Reactors add their SMART deltas every few ms (BigInt conversion there, not per I/O). */

@@ -90,7 +90,9 @@ export function buildIdentifyNamespace(out: Uint8Array, ns: NamespaceIdentity): 
     flbas: 0,
     mc: 0, dpc: 0, dps: 0,
     nmic: 1, // may be attached to several controllers (CMIC bit 1)
-    dlfeat: 0x09, // deallocated blocks read as zeroes; Write Zeroes may deallocate
+    // ram/null: deallocated blocks read as zeroes, Write Zeroes may deallocate. file: not reported
+    // (Dataset Management deallocate is a no-op there).
+    dlfeat: ns.kind === 'file' ? 0 : 0x09,
     nsattr: 0,
     nguid: ns.nguid,
     eui64: ns.eui64,

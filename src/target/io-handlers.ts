@@ -99,7 +99,9 @@ export function handleIo(c: TcpConnection, b: Uint8Array, dv: DataView, s: numbe
       const nr = b[s + 40]! + 1;
       const attr = dv.getUint32(s + 44, true);
       if (data === null || dLen !== nr * 16) { c.respond(cid, ST.SGL_LENGTH_INVALID); return; }
-      if ((attr & 0x4) !== 0) {
+      // Deallocate (AD). File namespaces ignore it (DLFEAT 0: contents of deallocated blocks are
+      // unspecified): zero-writing a whole file on a host's full-device discard would stall the reactor.
+      if ((attr & 0x4) !== 0 && ns.kind !== 'file') {
         const ddv = data === b ? dv : new DataView(data.buffer, data.byteOffset, data.byteLength);
         // Check every range first: a bad range fails the command without touching the others.
         for (let i = 0; i < nr; i++) {

@@ -60,6 +60,9 @@ export class SubsystemRuntime {
 /** Per-reactor counters the connections bump (plain numbers; published every few ms). */
 export interface ReactorCounters {
   commands: number;
+  /** Queues connected since the start. */
+  adminQpairs: number;
+  ioQpairs: number;
   readCmds: number;
   writeCmds: number;
   /** 512-byte units. */

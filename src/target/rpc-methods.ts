@@ -1,0 +1,49 @@
+// JSON-RPC methods of the built-in target, with SPDK's method and field names so the same sampler
+// reads our target and SPDK's nvmf_tgt: framework_get_reactors, nvmf_get_stats. busy/idle are
+// reported in ns with tick_rate 1e9.
+import type { JsonValue, RpcHandler } from '../rpc/server.js';
+import type { RunningTarget } from './target.js';
+
+const TICK_RATE = 1e9;
+
+export function targetRpcMethods(t: RunningTarget): Record<string, RpcHandler> {
+  return {
+    framework_get_reactors: (): JsonValue => ({
+      tick_rate: TICK_RATE,
+      reactors: t.stats().map((s) => ({
+        lcore: s.cpu,
+        tid: t.reactorTids[s.index] ?? 0,
+        busy: Math.round(s.busyNs),
+        idle: Math.round(s.idleNs),
+        in_interrupt: t.config.interruptMode,
+        cpu_ns: Math.round(s.cpuNs),
+        connections: s.connections,
+        qpairs: s.adminQpairs + s.ioQpairs,
+        lw_threads: [{ name: `nvmf_tgt_poll_group_${s.index}`, id: s.index + 1 }],
+      })),
+    }),
+    nvmf_get_stats: (): JsonValue => ({
+      tick_rate: TICK_RATE,
+      poll_groups: t.stats().map((s) => ({
+        name: `nvmf_tgt_poll_group_${s.index}`,
+        admin_qpairs: s.adminQpairsTotal,
+        io_qpairs: s.ioQpairsTotal,
+        current_admin_qpairs: s.adminQpairs,
+        current_io_qpairs: s.ioQpairs,
+        pending_bdev_io: 0,
+        completed_nvme_io: s.ioCommands,
+        transports: [{ trtype: 'TCP' }],
+      })),
+    }),
+    nvmf_get_subsystems: (): JsonValue => [{
+      nqn: t.subnqn,
+      subtype: 'NVMe',
+      listen_addresses: t.listeners.map((l) => ({ trtype: 'TCP', adrfam: 'IPv4', traddr: l.host, trsvcid: String(l.port) })),
+      allow_any_host: t.config.allowHosts.length === 0,
+      hosts: t.config.allowHosts.map((nqn) => ({ nqn })),
+      serial_number: t.subsystem.serial,
+      model_number: t.subsystem.model,
+      namespaces: t.subsystem.namespaces.map((n) => ({ nsid: n.nsid, name: n.label, block_size: n.blockSize, num_blocks: n.blocks })),
+    }],
+  };
+}
