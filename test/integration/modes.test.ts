@@ -25,7 +25,7 @@ function perf(args: string[]): { code: number | null; stderr: string; stdout: st
 }
 
 describe('reactor accounting on the initiator', () => {
-  it.each(['poll', 'interrupt'])('%s mode: busy + idle = wall time within 5 %% over a 2 s run', (mode) => {
+  it.each(['poll', 'interrupt'])('%s mode: busy + idle = wall time within 5 percent over a 2 s run', (mode) => {
     const { result } = perf(['-q', '4', '-s', '4096', '-w', 'randread', '-t', '2', '--mode', mode, '--target-ns', 'ram:64MiB']);
     const w = result.workers[0]!;
     const wall = result.durationSec * 1e9;
@@ -49,7 +49,7 @@ async function cpuOver(pid: number, ms: number): Promise<number> {
 describe('idle built-in target', () => {
   const file = join(dir, 'ns.img');
   writeFileSync(file, Buffer.alloc(16 * 1024 * 1024));
-  it.each(['ram:64MiB', 'null:1GiB', `file:${file}`])('%s: < 2 %% of a core in interrupt mode, > 80 %% in poll mode over 5 s', async (ns) => {
+  it.each(['ram:64MiB', 'null:1GiB', `file:${file}`])('%s: < 2 percent of a core in interrupt mode, > 80 percent in poll mode over 5 s', async (ns) => {
     for (const interrupt of [true, false]) {
       const t = await launchBuiltinTarget({ namespaces: [ns], reactorCores: [1], interruptMode: interrupt });
       try {
