@@ -1,27 +1,10 @@
 // `nvmf-perf discover -r TRID`: read the discovery log page, printed like `nvme discover`.
 import { Command } from 'commander';
 import { discoverLog, type DiscoveryLog } from '../host/discovery.js';
-import { checkNqn, parseTrid } from '../host/trid.js';
+import { parseTrid } from '../host/trid.js';
 import type { DiscoveryLogEntry } from '../nvme/discovery-log.js';
 import { DISCOVERY_NQN } from '../nvme/opcodes.js';
-import { UsageError } from './errors.js';
-
-export interface ConnectCliOptions {
-  transportId: string;
-  hostnqn?: string;
-  headerDigest?: boolean;
-  dataDigest?: boolean;
-  json?: boolean;
-  timeout?: string;
-}
-
-/** --timeout value in ms (UsageError when malformed). */
-export function connectTimeoutOption(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const n = /^\d{1,7}$/.test(text) ? Number(text) : NaN;
-  if (!(n >= 1)) throw new UsageError(`--timeout: expected milliseconds (1..9999999), got "${text}"`);
-  return n;
-}
+import { addConnectOptions, controllerOptionsFrom, type ConnectCliOptions } from './connect-options.js';
 
 const TRTYPES: Record<number, string> = { 1: 'rdma', 2: 'fc', 3: 'tcp', 254: 'loop' };
 const ADRFAMS: Record<number, string> = { 1: 'ipv4', 2: 'ipv6', 3: 'infiniband', 4: 'fibre-channel', 254: 'intra-host' };
@@ -81,29 +64,14 @@ export function discoveryLogJson(log: DiscoveryLog): unknown {
 }
 
 export function registerDiscoverCommand(program: Command): void {
-  // Without positional options the root program would consume -r/-H/-I/--json given after the
-  // subcommand name (the perf flags live on the root).
-  program.enablePositionalOptions();
-  program
+  const cmd = program
     .command('discover')
-    .description('read the discovery log of an NVMe-oF discovery controller (like `nvme discover`)')
-    .requiredOption('-r, --transport-id <trid>',
-      `discovery controller, e.g. 'trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:8009' (trsvcid defaults to 4420; subnqn, if given, must be ${DISCOVERY_NQN})`)
-    .option('--hostnqn <nqn>', 'host NQN (default: /etc/nvme/hostnqn or a generated uuid NQN)')
-    .option('-H, --header-digest', 'enable NVMe/TCP header digests')
-    .option('-I, --data-digest', 'enable NVMe/TCP data digests')
-    .option('--timeout <ms>', 'bound for each connect step and admin command (default 10000)')
-    .option('--json', 'print JSON instead of text')
+    .description('read the discovery log of an NVMe-oF discovery controller (like `nvme discover`)');
+  addConnectOptions(cmd,
+    `discovery controller, e.g. 'trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:8009' (trsvcid defaults to 4420; subnqn, if given, must be ${DISCOVERY_NQN})`)
     .action((o: ConnectCliOptions) => {
       const trid = parseTrid(o.transportId);
-      const hostnqn = o.hostnqn !== undefined ? checkNqn('--hostnqn', o.hostnqn) : undefined;
-      const timeout = connectTimeoutOption(o.timeout);
-      const log = discoverLog(trid, {
-        ...(hostnqn !== undefined ? { hostnqn } : {}),
-        hdgst: o.headerDigest ?? false,
-        ddgst: o.dataDigest ?? false,
-        ...(timeout !== undefined ? { connectTimeoutMs: timeout, adminTimeoutMs: timeout } : {}),
-      });
+      const log = discoverLog(trid, controllerOptionsFrom(o));
       process.stdout.write(o.json ? JSON.stringify(discoveryLogJson(log), null, 2) + '\n' : formatDiscoveryLog(log));
     });
 }

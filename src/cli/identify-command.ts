@@ -4,14 +4,14 @@ import { Command } from 'commander';
 import { Controller, type ControllerOptions } from '../host/controller.js';
 import { discoverLog } from '../host/discovery.js';
 import type { Namespace } from '../host/namespace.js';
-import { checkNqn, formatTrid, parseTrid } from '../host/trid.js';
+import { formatTrid, parseTrid } from '../host/trid.js';
 import { SubType } from '../nvme/discovery-log.js';
 import { formatIndex, type IdentifyController } from '../nvme/identify.js';
 import { DISCOVERY_NQN } from '../nvme/opcodes.js';
 import { formatVersion } from '../nvme/registers.js';
 import { ConnectError } from '../transport/errors.js';
 import type { TransportId } from '../transport/transport.js';
-import { connectTimeoutOption, type ConnectCliOptions } from './discover-command.js';
+import { addConnectOptions, controllerOptionsFrom, type ConnectCliOptions } from './connect-options.js';
 
 /** printf("%#x"): 0 → "0", else 0x-prefixed lowercase hex. */
 function hx(v: number | bigint): string {
@@ -105,28 +105,15 @@ export function resolveSubnqn(trid: TransportId, opts: ControllerOptions): strin
 }
 
 export function registerIdentifyCommand(program: Command): void {
-  program.enablePositionalOptions();
-  program
+  const cmd = program
     .command('identify')
-    .description('print Identify Controller and Identify Namespace data (like `nvme id-ctrl` / `nvme id-ns`)')
-    .requiredOption('-r, --transport-id <trid>',
-      "controller, e.g. 'trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:4420 subnqn:NQN' (trsvcid defaults to 4420; " +
-      'without subnqn the first NVM subsystem of the discovery log at that address is used)')
-    .option('--hostnqn <nqn>', 'host NQN (default: /etc/nvme/hostnqn or a generated uuid NQN)')
-    .option('-H, --header-digest', 'enable NVMe/TCP header digests')
-    .option('-I, --data-digest', 'enable NVMe/TCP data digests')
-    .option('--timeout <ms>', 'bound for each connect step and admin command (default 10000)')
-    .option('--json', 'print JSON instead of text')
+    .description('print Identify Controller and Identify Namespace data (like `nvme id-ctrl` / `nvme id-ns`)');
+  addConnectOptions(cmd,
+    "controller, e.g. 'trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:4420 subnqn:NQN' (trsvcid defaults to 4420; "
+      + 'without subnqn the first NVM subsystem of the discovery log at that address is used)')
     .action((o: ConnectCliOptions) => {
       const trid = parseTrid(o.transportId);
-      const hostnqn = o.hostnqn !== undefined ? checkNqn('--hostnqn', o.hostnqn) : undefined;
-      const timeout = connectTimeoutOption(o.timeout);
-      const opts: ControllerOptions = {
-        ...(hostnqn !== undefined ? { hostnqn } : {}),
-        hdgst: o.headerDigest ?? false,
-        ddgst: o.dataDigest ?? false,
-        ...(timeout !== undefined ? { connectTimeoutMs: timeout, adminTimeoutMs: timeout } : {}),
-      };
+      const opts: ControllerOptions = controllerOptionsFrom(o);
       const subnqn = resolveSubnqn(trid, opts);
       const ctrl = Controller.connect({ ...trid, subnqn }, { ...opts, keepAlive: false });
       let out: string;

@@ -27,7 +27,9 @@ export async function main(argv: string[]): Promise<void> {
       // Commander's own usage errors become one `nvmf-perf: ...` line (exit 2 below).
       outputError: () => undefined,
     })
-    .showHelpAfterError(false);
+    .showHelpAfterError(false)
+    // Subcommand flags (-r, -H, -I, --json) belong to the subcommand, not to the root perf flags.
+    .enablePositionalOptions();
   registerPerfOptions(program);
   registerTargetCommand(program);
   registerDiscoverCommand(program);

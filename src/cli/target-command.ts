@@ -15,7 +15,6 @@ function collect(value: string, previous: string[] | undefined): string[] {
 }
 
 export function registerTargetCommand(program: Command): void {
-  program.enablePositionalOptions();
   program
     .command('target')
     .description('run the built-in NVMe/TCP target (userspace, poll-mode reactors) until SIGINT/SIGTERM; '

@@ -81,3 +81,26 @@ describe.skipIf(!built)('host ↔ built-in target', () => {
     }, 60_000);
   }
 });
+
+describe.skipIf(!built)('host ↔ built-in target with --allow-host', () => {
+  const allowed = 'nqn.2014-08.org.nvmexpress:uuid:11111111-2222-3333-4444-555555555555';
+  const other = 'nqn.2014-08.org.nvmexpress:uuid:66666666-7777-8888-9999-000000000000';
+  let tgt: LaunchedTarget | undefined;
+
+  beforeAll(async () => {
+    const cpus = native.allowedCpus();
+    tgt = await launchBuiltinTarget({ namespaces: ['ram:16MiB'], reactorCores: [cpus[cpus.length - 1] ?? 0],
+      interruptMode: true, extraArgs: ['--subnqn', NQN, '--allow-host', allowed] });
+  }, 60_000);
+  afterAll(async () => { await tgt?.stop(); });
+
+  it('admits the allowed host NQN and refuses another one with Connect Invalid Host', () => {
+    const trid = parseTrid(`${tgt!.trid}`);
+    const ok = Controller.connect(trid, { hostnqn: allowed });
+    expect(ok.namespaces).toHaveLength(1);
+    ok.shutdown();
+    expect(() => Controller.connect(trid, { hostnqn: other }))
+      .toThrow('Connect rejected: Connect Invalid Host (sct 1, sc 0x84)');
+  });
+});
+
