@@ -36,4 +36,5 @@ for (let r = 0; r < runs; r++) {
     await t.stop();
   }
 }
+if (process.argv.includes('--json')) console.log(JSON.stringify({ qd32Iops: median(qd32), qd1AvgUs: median(qd1), targetUsPerIo: median(tgtUs) }));
 console.log(`median of ${runs}: 4 KiB randread QD32 one connection: ${fmt(median(qd32))} IOPS = ${(1e6 / median(qd32)).toFixed(2)} us per I/O; QD1 average latency ${median(qd1).toFixed(1)} us; target CPU ${median(tgtUs).toFixed(2)} us/IO (host core ${hostCore}, target core ${targetCore}, ${ns})`);

@@ -10,10 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { native } from '../dist/native/index.js';
-import { Controller } from '../dist/host/controller.js';
-import { parseTrid } from '../dist/host/trid.js';
-import { launchBuiltinTarget } from '../dist/launch/builtin-target.js';
-import { argValue, fmt, median, rawLoop } from './lib.mjs';
+import { argValue, fmt, median } from './lib.mjs';
 
 const runs = Number(argValue('--runs', '3'));
 const seconds = Number(argValue('--seconds', '10'));
@@ -33,35 +30,28 @@ function perfRun(mask) {
     tgtUs: res.targetCpu ? res.targetCpu.cpuUsPerIo : NaN, busy: res.workers.map((w) => w.busyPct.toFixed(1)).join('/') };
 }
 
-async function rawRun() {
-  const t = await launchBuiltinTarget({ namespaces: ['ram:1GiB'], reactorCores: [cores.at(-1)] });
-  try {
-    native.pinThread(cores[0]);
-    const ctrl = Controller.connect(parseTrid(t.trid), { keepAlive: false });
-    const qp = ctrl.createIoQpair(1, 32);
-    rawLoop(qp, ctrl.namespaces[0], 32, 1);
-    const c0 = t.cpuNs();
-    const a = rawLoop(qp, ctrl.namespaces[0], 32, seconds, 3);
-    const tgtUs = (t.cpuNs() - c0) / 1000 / (a.iops * seconds);
-    ctrl.shutdown();
-    return { ...a, tgtUs };
-  } finally {
-    await t.stop();
-  }
+// The raw loop runs in its own process: it pins its thread, and children inherit the affinity.
+function rawRun() {
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('./host-target.mjs', import.meta.url)), '--runs', '1',
+    '--seconds', String(seconds), '--json'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`host-target.mjs exited ${r.status}: ${r.stderr}`);
+  const j = JSON.parse(r.stdout.split('\n').find((l) => l.startsWith('{')));
+  const line = r.stdout.split('\n').find((l) => l.startsWith('run 1'));
+  return { iops: j.qd32Iops, tgtUs: j.targetUsPerIo, line };
 }
 
 const rows = { raw: [], one: [], two: [] };
 for (let r = 0; r < runs; r++) {
-  const raw = await rawRun();
+  const raw = rawRun();
   rows.raw.push(raw);
-  console.log(`run ${r + 1} raw loop (core ${cores[0]}):  ${fmt(raw.iops)} IOPS  avg ${raw.avgUs.toFixed(1)} us  host CPU ${raw.cpuUsPerIo.toFixed(2)} us/IO  target CPU ${raw.tgtUs.toFixed(2)} us/IO`);
+  console.log(`run ${r + 1} raw loop (core ${cores[0]}): ${raw.line.replace(/^run 1: /, '')}`);
   const one = perfRun('0x1');
   rows.one.push(one);
   console.log(`run ${r + 1} nvmf-perf -c 0x1: ${fmt(one.iops)} IOPS  p50 ${one.p50.toFixed(1)} us  p99 ${one.p99.toFixed(1)} us  initiator CPU ${one.initUs.toFixed(2)} us/IO  target CPU ${one.tgtUs.toFixed(2)} us/IO  busy ${one.busy} %`);
   if (cores.length >= 2) {
     const two = perfRun('0x3');
     rows.two.push(two);
-    console.log(`run ${r + 1} nvmf-perf -c 0x3: ${fmt(two.iops)} IOPS  p50 ${two.p50.toFixed(1)} us  p99 ${two.p99.toFixed(1)} us  initiator CPU ${two.initUs.toFixed(2)} us/IO  target CPU ${two.tgtUs.toFixed(2)} us/IO  busy ${two.busy} %  (target shares a core with a worker)`);
+    console.log(`run ${r + 1} nvmf-perf -c 0x3: ${fmt(two.iops)} IOPS  p50 ${two.p50.toFixed(1)} us  p99 ${two.p99.toFixed(1)} us  initiator CPU ${two.initUs.toFixed(2)} us/IO  target CPU ${two.tgtUs.toFixed(2)} us/IO  busy ${two.busy} %  (target shares core 1 with worker 1, interrupt mode)`);
   }
 }
 const ratios = rows.one.map((o, i) => o.iops / rows.raw[i].iops);

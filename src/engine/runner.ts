@@ -90,6 +90,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
   let sampler = opts.targetSampler;
   let ownSampler: RpcTargetSampler | undefined;
   let rpcPath: string | undefined;
+  let launchedMode: 'poll' | 'interrupt' = config.mode;
 
   try {
     // 1. Targets.
@@ -99,14 +100,19 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
         const spare = allowed.filter((c) => !config.cores.includes(c));
         const reactor = [spare.length > 0 ? spare[spare.length - 1]! : allowed[allowed.length - 1]!];
         rpcPath = join(tmpdir(), `nvmf-perf-${process.pid}-${Date.now()}.sock`);
+        // Two spinning threads on one core starve each other (each waits a scheduler slice for the
+        // other's reply), so a target that must share a core with a worker sleeps when idle.
+        const targetInterrupt = config.mode === 'interrupt' || spare.length === 0;
         launched = await launchBuiltinTarget({ namespaces: [config.targetNs], reactorCores: reactor,
-          interruptMode: config.mode === 'interrupt', extraArgs: ['--rpc-socket', rpcPath] });
+          interruptMode: targetInterrupt, extraArgs: ['--rpc-socket', rpcPath] });
         if (!sampler) {
           ownSampler = new RpcTargetSampler(rpcPath);
           try { await ownSampler.start(); sampler = ownSampler; } catch (e) { log(`target reactors will not be sampled: ${(e as Error).message}`); }
         }
         log(`no -r given: launched the built-in target (${config.targetNs}) at ${launched.trid.replace(/^trtype:TCP adrfam:IPv4 /, '')}`
-          + ` on core ${reactor.join(',')} (pid ${launched.pid})${spare.length === 0 ? '; it shares a core with the workers' : ''}`);
+          + ` on core ${reactor.join(',')} (pid ${launched.pid})`
+          + `${spare.length === 0 ? ', in interrupt mode because it shares that core with a worker' : ''}`);
+        launchedMode = targetInterrupt ? 'interrupt' : 'poll';
       }
       tridTexts = [launched.trid];
     }
@@ -148,7 +154,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
         ioQueuesGranted: ctrl.ioQueuesGranted,
         namespaces: nsList.map((n) => ({ nsid: n.nsid, blockSize: n.blockSize, sizeBlocks: n.sizeBlocks, sizeBytes: n.sizeBytes })),
         ...(launched && config.transportIds.length === 0
-          ? { launched: { pid: launched.pid, namespace: config.targetNs, reactorCores: launched.reactorCores, mode: config.mode } } : {}),
+          ? { launched: { pid: launched.pid, namespace: config.targetNs, reactorCores: launched.reactorCores, mode: launchedMode } } : {}),
       });
     }
 
