@@ -61,6 +61,7 @@ export class WorkerLoop {
   private readonly nsContexts: NamespaceContext[] = [];
   private readonly qctxs: QpairContext[] = [];
   private recording = false;
+  private prewarming = false;
   private batchTs = 0;
   private cumReadIos = 0;
   private cumWriteIos = 0;
@@ -88,6 +89,11 @@ export class WorkerLoop {
     const ioSize = this.workload.ioSize;
     const nsRef = ns;
     qp.onComplete = (tag: number, status: number): void => {
+      if (this.prewarming) {
+        q.free[q.nfree++] = tag;
+        q.inflight--;
+        return;
+      }
       if (this.batchTs === 0) this.batchTs = native.monoNs();
       const lat = this.batchTs - q.submitNs[tag]!;
       const read = q.isRead[tag] === 1;
@@ -239,6 +245,25 @@ export class WorkerLoop {
     for (const c of this.nsContexts) { c.read.destroy(); c.write.destroy(); }
     this.publish(busy, idle, cpuNs, error ? Phase.Failed : Phase.Done);
     return { measuredNs, busyNs: busy, idleNs: idle, cpuNs, error, firstErrorStatus: this.firstErrorStatus, contexts, backlog };
+  }
+
+  /**
+   * Before the start barrier: run the workload closed-loop for `ms` without recording anything, so
+   * neither this thread's JIT nor the target's is measured cold (an open-loop schedule would otherwise
+   * start with a backlog that is the tool's own warm-up). Then let it drain.
+   */
+  prewarm(ms: number): void {
+    this.prewarming = true;
+    try {
+      const end = native.monoNs() + ms * 1e6;
+      while (native.monoNs() < end) {
+        for (const q of this.qctxs) while (q.nfree > 0 && this.submitOne(q, 0));
+        for (const q of this.qctxs) q.qp.processCompletions();
+      }
+      this.drain(2000);
+    } finally {
+      this.prewarming = false;
+    }
   }
 
   /** Let in-flight I/O finish (not counted) so the qpairs can be closed cleanly. Bounded. */

@@ -46,10 +46,18 @@ export class RamNamespace implements NamespaceBackend {
     if (have < this.sizeBytes) throw new RangeError(`ram namespace: ${have} bytes of memory for ${this.sizeBytes}`);
   }
 
-  /** Allocates the shared memory for a ram namespace of `sizeBytes` (zero-filled by the OS lazily). */
+  /**
+   * Allocates the shared memory for a ram namespace of `sizeBytes`, and touches every page once: the
+   * OS would otherwise commit pages lazily, and a benchmark's first seconds would measure page faults
+   * in the target (SPDK's Malloc bdev lives in pre-faulted hugepages). About 0.3 s per GiB.
+   */
   static allocate(sizeBytes: number, chunkSize = DEFAULT_RAM_CHUNK): SharedArrayBuffer[] {
     const out: SharedArrayBuffer[] = [];
-    for (let off = 0; off < sizeBytes; off += chunkSize) out.push(new SharedArrayBuffer(Math.min(chunkSize, sizeBytes - off)));
+    for (let off = 0; off < sizeBytes; off += chunkSize) {
+      const sab = new SharedArrayBuffer(Math.min(chunkSize, sizeBytes - off));
+      new Uint8Array(sab).fill(0);
+      out.push(sab);
+    }
     return out;
   }
 

@@ -9,6 +9,9 @@ import type { WorkerPlan } from '../engine/plan.js';
 import type { WorkerResult } from '../engine/worker-result.js';
 import { Field, Phase, SharedCounters } from './shared-counters.js';
 
+/** Unmeasured closed-loop I/O before the start barrier (JIT warm-up of this thread and the target). */
+const PREWARM_MS = 250;
+
 export default function runPerfWorker(plan: WorkerPlan): WorkerResult {
   const counters = SharedCounters.attach(plan.workers, plan.countersSab, plan.controlSab);
   const qpairs: IoQpair[] = [];
@@ -25,6 +28,7 @@ export default function runPerfWorker(plan: WorkerPlan): WorkerResult {
         loop.addQpair(ctx, qp, (plan.workload.seed + 7919 * (plan.index * 1024 + k++)) >>> 0);
       }
     }
+    loop.prewarm(PREWARM_MS);
     counters.set(plan.index, Field.Phase, Phase.Ready);
     counters.markReady();
     if (!counters.waitForStart(120_000)) {
