@@ -326,12 +326,25 @@ napi_value nv_fn_epoll_wait(napi_env env, napi_callback_info info) {
   if (napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL) != napi_ok ||
       !(type == napi_int32_array || type == napi_uint32_array))
     return nv_throw_type(env, "out must be an Int32Array");
-  if (!nv_int32(env, argv[2], "timeoutMs", &timeout)) return NULL;
+  double timeoutMs;
+  if (napi_get_value_double(env, argv[2], &timeoutMs) != napi_ok) return nv_throw_type(env, "timeoutMs must be a number");
+  timeout = timeoutMs < 0 ? -1 : (int32_t)timeoutMs;
   size_t max = length / 2;
   if (max == 0) return nv_throw_range(env, "out must hold at least one event (length >= 2)");
   if (max > EPOLL_WAIT_MAX) max = EPOLL_WAIT_MAX;
   struct epoll_event evs[EPOLL_WAIT_MAX];
-  int n = epoll_wait(epfd, evs, (int)max, timeout < 0 ? -1 : timeout);
+  int n;
+  if (timeoutMs > 0 && timeoutMs != (double)timeout) {
+    /* Fractional milliseconds (an open-loop schedule's next arrival): epoll_pwait2 sleeps with ns
+       precision; kernels before 5.11 lack it, so round up to whole ms there. */
+    struct timespec ts;
+    ts.tv_sec = (time_t)(timeoutMs / 1000);
+    ts.tv_nsec = (long)((timeoutMs - (double)ts.tv_sec * 1000) * 1e6);
+    n = epoll_pwait2(epfd, evs, (int)max, &ts, NULL);
+    if (n < 0 && errno == ENOSYS) n = epoll_wait(epfd, evs, (int)max, timeout + 1);
+  } else {
+    n = epoll_wait(epfd, evs, (int)max, timeout < 0 ? -1 : timeout);
+  }
   if (n < 0) return nv_int(env, errno == EINTR ? 0 : -errno);
   int32_t *out = data;
   for (int i = 0; i < n; i++) {

@@ -219,7 +219,7 @@ export class WorkerLoop {
             let waitNs = untilEnd;
             if (rate > 0) waitNs = Math.min(waitNs, nextArrival - t2);
             if (!this.recording) waitNs = Math.min(waitNs, warmEnd - t2);
-            const ms = Math.max(0, Math.min(100, Math.floor(waitNs / 1e6)));
+            const ms = Math.max(0, Math.min(100, waitNs / 1e6)); // fractional: epoll_pwait2 sleeps to the ns
             this.group.waitForEvents(ms);
             const t3 = native.monoNs();
             idle += t3 - t2;

@@ -55,6 +55,7 @@ export interface NativeAddon {
   epollCtl(epfd: number, op: number, fd: number, events: number, data: number): void;
   /** epoll_wait; fills out[2*i] = tag, out[2*i+1] = events (int32); at most min(out.length/2, 1024) events.
    *  Returns the count; EINTR -> 0; other errors -> -errno. timeoutMs -1 = forever, 0 = non-blocking. */
+  /** timeoutMs may be fractional (sub-millisecond sleeps use epoll_pwait2). */
   epollWait(epfd: number, out: Int32Array, timeoutMs: number): number;
   /** eventfd(0, EFD_NONBLOCK|EFD_CLOEXEC). */
   eventfdCreate(): number;
