@@ -385,6 +385,19 @@ describe('epoll and eventfd', () => {
     expect(native.eventfdRead(efd)).toBe(2);
   });
 
+  it('a fractional timeout sleeps (sub-millisecond epoll_pwait2) instead of rounding down to a spin', () => {
+    const ep = native.epollCreate();
+    try {
+      const out = new Int32Array(8);
+      const t0 = native.monoNs();
+      for (let i = 0; i < 20; i++) expect(native.epollWait(ep, out, 0.3)).toBe(0);
+      // 20 × 0.3 ms: a timeout rounded down to 0 would return at once.
+      expect(native.monoNs() - t0).toBeGreaterThan(20 * 0.25e6);
+    } finally {
+      native.close(ep);
+    }
+  });
+
   it('an eventfd written from a worker thread wakes a blocking epollWait', async () => {
     const efd = track(native.eventfdCreate());
     const ep = track(native.epollCreate());
