@@ -7,6 +7,8 @@ import { runCompareModes } from '../engine/compare-modes.js';
 import { RpcTargetSampler } from '../engine/rpc-target-sampler.js';
 import { UsageError, UserError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
+import { writableDirProblem } from '../util/ensure-dir.js';
+import { dirname } from 'node:path';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 const count = (_v: string, prev: number | undefined): number => (prev ?? 0) + 1;
@@ -49,6 +51,13 @@ export function registerPerfOptions(program: Command): void {
         throw new UsageError(`unknown command or stray argument "${cmd.args[0]}" (see nvmf-perf --help)`);
       }
       const config = parsePerfOptions(raw, native.allowedCpus(), process.argv.slice(2));
+      // Check where the result goes before anything starts: a run must not end unable to save.
+      const outDir = config.jsonPath !== undefined ? dirname(config.jsonPath) : config.resultsDir;
+      const problem = writableDirProblem(outDir);
+      if (problem) {
+        throw new UsageError(config.jsonPath !== undefined ? `--json ${config.jsonPath}: directory ${outDir} ${problem}`
+          : `--results-dir ${config.resultsDir}: ${problem}`);
+      }
       if (config.compareModes) {
         process.exitCode = await runCompareModes(config, { idleSec: config.idleSec, rateSweep: config.rateSweep, arrivals: config.arrivals });
         return;

@@ -309,14 +309,22 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
         sustained: backlog <= Math.max(2, rateIops * 0.01) && achieved >= rateIops * 0.95 };
     }
 
-    const path = writeResult(result, { jsonPath: config.jsonPath, resultsDir: config.resultsDir });
+    // Print first: if the file cannot be written (disk full...), what was measured is still shown.
     if (!opts.quiet) {
       process.stdout.write(formatSummary(result, { latency: config.latencyTracking }) + '\n');
     }
-    log(`result written to ${path}`);
+    let path = '';
+    let writeFailed = false;
+    try {
+      path = writeResult(result, { jsonPath: config.jsonPath, resultsDir: config.resultsDir });
+      log(`result written to ${path}`);
+    } catch (e) {
+      writeFailed = true;
+      log((e as Error).message);
+    }
     if (status !== 'complete' && error) log(status === 'interrupted' ? error : `run ended early: ${error}`);
     const exitCode = status === 'interrupted' ? ExitCode.Interrupted
-      : status === 'partial' || ioErrors > 0 ? ExitCode.RunFailed : ExitCode.Ok;
+      : status === 'partial' || ioErrors > 0 || writeFailed ? ExitCode.RunFailed : ExitCode.Ok;
     return { result, path, exitCode };
   } finally {
     for (const c of controllers) {

@@ -1,5 +1,6 @@
 // The mode comparison document: one row per (load level, mode), each pointing at its run's result file.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { ensureDir } from '../util/ensure-dir.js';
 import { join } from 'node:path';
 import type { PerfResult } from './result-types.js';
 import type { PerfConfig, ReactorMode } from '../engine/config.js';
@@ -45,7 +46,7 @@ export interface ModeComparison {
 }
 
 export function writeComparison(c: ModeComparison, config: PerfConfig): string {
-  mkdirSync(config.resultsDir, { recursive: true });
+  ensureDir(config.resultsDir);
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const path = join(config.resultsDir, `nvmf-perf-compare-modes-${config.pattern}-q${config.ioDepth}-${config.ioSize}-${stamp}.json`);
   const doc = { schemaVersion: SCHEMA_VERSION, kind: 'mode-comparison', tool: { name: 'nvmf-perf', version: TOOL_VERSION },

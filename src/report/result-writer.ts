@@ -1,6 +1,7 @@
 // Writes the result document as pretty JSON: to --json PATH, or under the results directory with a
 // name that says what ran and when.
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { ensureDir } from '../util/ensure-dir.js';
 import { dirname, join } from 'node:path';
 import type { PerfResult } from './result-types.js';
 
@@ -62,7 +63,7 @@ export function writeResult(result: PerfResult, opts: WriteResultOptions): strin
   const explicit = opts.jsonPath !== undefined && opts.jsonPath !== '';
   const dir = explicit ? dirname(opts.jsonPath!) : opts.resultsDir;
   try {
-    mkdirSync(dir, { recursive: true });
+    ensureDir(dir);
   } catch (err) {
     throw new Error(`cannot create directory ${dir} for the result file: ${reason(err)}`);
   }

@@ -133,6 +133,8 @@ describe('failures', () => {
     [['-q', '4', '-s', '4096', '-w', 'randread', '-r', 'trtype:TCP traddr:1.2.3'], 2, /^nvmf-perf: .*traddr.*\n$/],
     [['-q', '4', '-s', '4096', '-w', 'randread', '-r', 'trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:1 subnqn:nqn.2016-06.io.spdk:cnode1'], 3, /^nvmf-perf: .*127\.0\.0\.1:1.*refused.*\n$/i],
     [['-q', '4', '-s', '4096', '-w', 'randread', '--bogus'], 2, /^nvmf-perf: unknown option '--bogus'\n$/],
+    [['-q', '4', '-s', '4096', '-w', 'randread', '--json', '/proc/nope/r.json'], 2, /^nvmf-perf: --json \/proc\/nope\/r\.json: directory \/proc\/nope cannot be created\n$/],
+    [['-q', '4', '-s', '4096', '-w', 'randread', '--results-dir', '/etc/passwd/x'], 2, /^nvmf-perf: --results-dir \/etc\/passwd\/x: a path component is not a directory\n$/],
     [['-q', '100000', '-s', '4096', '-w', 'randread'], 2, /^nvmf-perf: -q\/--io-depth: expected an integer from 1 to 65536, got "100000"\n$/],
   ])('bad input %j → one line, exit %i', (args, code, re) => {
     const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
