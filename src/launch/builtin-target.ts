@@ -3,6 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { processCpuNs } from './proc-stat.js';
+import { UsageError, UserError } from '../cli/errors.js';
+import { ExitCode } from '../cli/exit-codes.js';
 
 export interface LaunchOptions {
   namespaces: string[];
@@ -60,7 +62,7 @@ export function launchBuiltinTarget(opts: LaunchOptions): Promise<LaunchedTarget
     let out = '';
     const timer = setTimeout(() => {
       void stop();
-      reject(new Error(`built-in target did not become ready within ${(opts.readyTimeoutMs ?? 15000) / 1000} s${stderr ? `: ${tail()}` : ''}`));
+      reject(new UserError(`built-in target did not become ready within ${(opts.readyTimeoutMs ?? 15000) / 1000} s${stderr ? `: ${tail()}` : ''}`, ExitCode.RunFailed));
     }, opts.readyTimeoutMs ?? 15000);
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (d: string) => {
@@ -80,7 +82,14 @@ export function launchBuiltinTarget(opts: LaunchOptions): Promise<LaunchedTarget
     });
     void exited.then(({ code, signal }) => {
       clearTimeout(timer);
-      reject(new Error(`built-in target exited before it was ready (${signal ?? `exit code ${code}`})${stderr ? `: ${tail()}` : ''}`));
+      const last = stderr.trim().split('\n').at(-1)?.replace(/^nvmf-perf: /, '') ?? '';
+      if (code === ExitCode.Usage && last) {
+        // The target rejected a flag we passed on for the user: name the perf flag it came from.
+        reject(new UsageError(last.replace(/^--ns "/, '--target-ns "')));
+        return;
+      }
+      reject(new UserError(`built-in target exited before it was ready (${signal ?? `exit code ${code}`})${last ? `: ${last}` : ''}`,
+        ExitCode.RunFailed));
     });
   });
 }

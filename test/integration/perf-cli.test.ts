@@ -135,6 +135,8 @@ describe('failures', () => {
     [['-q', '4', '-s', '4096', '-w', 'randread', '--bogus'], 2, /^nvmf-perf: unknown option '--bogus'\n$/],
     [['-q', '4', '-s', '4096', '-w', 'randread', '--json', '/proc/nope/r.json'], 2, /^nvmf-perf: --json \/proc\/nope\/r\.json: directory \/proc\/nope cannot be created\n$/],
     [['-q', '4', '-s', '4096', '-w', 'randread', '--results-dir', '/etc/passwd/x'], 2, /^nvmf-perf: --results-dir \/etc\/passwd\/x: a path component is not a directory\n$/],
+    [['-q', '4', '-s', '4096', '-w', 'randread', '--target-ns', 'ram:12XB'], 2, /^nvmf-perf: --target-ns "ram:12XB": unknown size unit "XB".*\n$/],
+    [['-q', '4', '-s', '4096', '-w', 'randread', '--target-ns', 'file:/nonexistent/ns.img'], 2, /^nvmf-perf: --target-ns "file:\/nonexistent\/ns\.img": .*\n$/],
     [['-q', '100000', '-s', '4096', '-w', 'randread'], 2, /^nvmf-perf: -q\/--io-depth: expected an integer from 1 to 65536, got "100000"\n$/],
   ])('bad input %j → one line, exit %i', (args, code, re) => {
     const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 30_000 });
