@@ -1,7 +1,7 @@
 // `nvmf-perf target`: run the built-in userspace NVMe/TCP target until SIGINT/SIGTERM.
 // Prints exactly one line on stdout once listening (READY ...); everything else goes to stderr.
 import * as os from 'node:os';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { native } from '../native/index.js';
 import { TARGET_DEFAULTS, parseTargetFlags, type TargetFlags } from '../target/config.js';
 import { startTarget } from '../target/target.js';
@@ -32,13 +32,14 @@ export function registerTargetCommand(program: Command): void {
     .option('--serial <sn>', 'Identify serial number, up to 20 characters (default: derived from the subsystem NQN)')
     .option('--model <mn>', `Identify model number, up to 40 characters (default "${TARGET_DEFAULTS.model}")`)
     .option('--rpc-socket <path>', 'serve JSON-RPC on this Unix socket (framework_get_reactors, nvmf_get_stats, nvmf_get_subsystems; SPDK names)')
-    .action(async (opts: TargetFlags & { rpcSocket?: string }) => {
-      await runTargetCommand(opts, opts.rpcSocket);
+    .addOption(new Option('--exit-with-parent', 'stop when the launching process goes away (used by perf runs)').hideHelp())
+    .action(async (opts: TargetFlags & { rpcSocket?: string; exitWithParent?: boolean }) => {
+      await runTargetCommand(opts, opts.rpcSocket, opts.exitWithParent ?? false);
     });
 }
 
 /** The command body: start, print READY, wait for a signal (or a reactor failure), stop. */
-export async function runTargetCommand(flags: TargetFlags, rpcSocket?: string): Promise<void> {
+export async function runTargetCommand(flags: TargetFlags, rpcSocket?: string, exitWithParent = false): Promise<void> {
   const online = os.cpus().map((_c, i) => i);
   const config = parseTargetFlags(flags, native.allowedCpus(), online);
   if (rpcSocket !== undefined && rpcSocket.length === 0) throw new UsageError('--rpc-socket "": expected a path');
@@ -68,6 +69,12 @@ export async function runTargetCommand(flags: TargetFlags, rpcSocket?: string): 
     + `${extra.length ? `; also listening on ${extra.join(', ')}` : ''}\n`);
 
   void target.failed.then((failure) => onStop({ failure }));
+  if (exitWithParent) {
+    // Launched by a perf run: if that process dies without stopping us (SIGKILL, crash), we are
+    // re-parented; stop rather than spin a core forever.
+    const parent = process.ppid;
+    setInterval(() => { if (process.ppid !== parent) onStop({}); }, 500).unref();
+  }
   const outcome = await stopRequested;
   await rpc?.close(rpcSocket);
   await target.stop();

@@ -108,6 +108,23 @@ describe('failures', () => {
     expect(stderr).toMatch(/run ended early/);
   });
 
+  it('a perf process killed with SIGKILL leaves no launched target spinning', async () => {
+    const child = spawn(process.execPath, [CLI, '-q', '4', '-s', '4096', '-w', 'randread', '-t', '30', '--no-progress',
+      '--target-ns', 'ram:16MiB', '--json', join(dir, 'k9.json')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    for (let i = 0; i < 100 && !/\(pid \d+\)/.test(stderr); i++) await new Promise((r) => setTimeout(r, 100));
+    const pid = Number(/\(pid (\d+)\)/.exec(stderr)![1]);
+    child.kill('SIGKILL');
+    const alive = (): boolean => {
+      try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; }
+    };
+    for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+    const stillAlive = alive();
+    if (stillAlive) process.kill(pid, 'SIGKILL');
+    expect(stillAlive).toBe(false);
+  });
+
   it('SIGINT: stops cleanly, prints and writes what was measured, marked interrupted', async () => {
     const json = join(dir, 'int.json');
     const child = spawn(process.execPath, [CLI, '-q', '8', '-s', '4096', '-w', 'randread', '-t', '30', '--json', json,
