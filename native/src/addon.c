@@ -4,7 +4,7 @@
  * data are immutable tables initialised once with pthread_once; per-env state lives in
  * napi_set_instance_data.
  *
- * Conventions: hot-path functions (send, send2, recv, epollWait, monoNs, crc32c) take typed arrays
+ * Conventions: hot-path functions (send, send2, recv, epollWait, monoNs, crc32c, copy) take typed arrays
  * + offsets + lengths, allocate nothing but the returned number, and report kernel errors as
  * negative errno numbers. Everything else throws Error{code: 'EXXX', errno: -EXXX, syscall}.
  */
@@ -111,6 +111,21 @@ bool nv_bytes(napi_env env, napi_value buf, napi_value offv, napi_value lenv, co
   *ptr = (uint8_t *)data + (size_t)off;
   *n = (size_t)len;
   return true;
+}
+
+/* ------------------------------------------------------------------ memory */
+
+/* copy(dst, dstOff, src, srcOff, len): memmove between byte arrays (overlap allowed), allocating
+ * nothing, unlike dst.set(src.subarray(...)) which creates a view per call. Returns undefined. */
+napi_value nv_fn_copy(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  uint8_t *d, *s;
+  size_t dn, sn;
+  if (!nv_args(env, info, 5, argv, NULL)) return NULL;
+  if (!nv_bytes(env, argv[0], argv[1], argv[4], "dst", &d, &dn)) return NULL;
+  if (!nv_bytes(env, argv[2], argv[3], argv[4], "src", &s, &sn)) return NULL;
+  if (dn) memmove(d, s, dn);
+  return nv_undefined(env);
 }
 
 /* ------------------------------------------------------------------ results */
@@ -252,6 +267,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       METHOD("processCpuNs", nv_fn_process_cpu_ns),
       METHOD("threadCpuNsOf", nv_fn_thread_cpu_ns_of),
       METHOD("crc32c", nv_fn_crc32c),
+      METHOD("copy", nv_fn_copy),
       METHOD("watchFd", nv_fn_watch_fd),
       {"crc32cImpl", NULL, NULL, NULL, NULL, impl, napi_enumerable, NULL},
   };

@@ -42,6 +42,7 @@ uint32_t nv_crc32c_update(uint32_t crc, const uint8_t *p, size_t len); /* raw st
 bool nv_crc32c_hw(void);
 
 napi_value nv_fn_crc32c(napi_env env, napi_callback_info info);
+napi_value nv_fn_copy(napi_env env, napi_callback_info info);
 
 napi_value nv_fn_tcp_connect(napi_env env, napi_callback_info info);
 napi_value nv_fn_tcp_listen(napi_env env, napi_callback_info info);

@@ -87,6 +87,10 @@ export interface NativeAddon {
   /** Which CRC32C implementation is in use: the SSE4.2 instruction or the portable table
    *  (NVMF_NATIVE_CRC32C=table at first load forces the latter). */
   readonly crc32cImpl: 'sse4.2' | 'table';
+  /** memmove of src[srcOff, srcOff+len) to dst[dstOff, dstOff+len) (byte arrays; overlap allowed).
+   *  Allocates nothing, unlike dst.set(src.subarray(...)) (a 96-byte view per call); about as fast
+   *  at 4 KiB, slower below ~1 KiB (call overhead). RangeError when a range is out of bounds. */
+  copy(dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number, len: number): void;
   /** Watches fd on the CALLING thread's libuv loop; cb(revents): 1 readable, 4 writable, 8 error/hang-up.
    *  events: 1 readable, 4 writable (or both). Keeps the loop alive while open unless unref() is used.
    *  One watch per fd per thread; close the watch before closing the fd. */
@@ -150,7 +154,7 @@ const REQUIRED: readonly (keyof NativeAddon)[] = [
   'tcpConnect', 'tcpListen', 'localPort', 'peerAddress', 'accept', 'send', 'send2', 'recv', 'close',
   'shutdown', 'setSocketBuffers', 'epollCreate', 'epollCtl', 'epollWait', 'eventfdCreate',
   'eventfdWrite', 'eventfdRead', 'pollFd', 'pinThread', 'allowedCpus', 'currentCpu', 'gettid',
-  'monoNs', 'threadCpuNs', 'processCpuNs', 'threadCpuNsOf', 'crc32c', 'watchFd',
+  'monoNs', 'threadCpuNs', 'processCpuNs', 'threadCpuNsOf', 'crc32c', 'copy', 'watchFd',
 ];
 
 function loadAddon(): NativeAddon {

@@ -519,7 +519,7 @@ export class TcpConnection {
   sendDataAndRespond(cid: number, src: Uint8Array, srcOff: number, len: number, dw0 = 0): void {
     if (len > 0) {
       const d = this.beginC2HData(cid, len, false);
-      this.out.set(src.subarray(srcOff, srcOff + len), d);
+      native.copy(this.out, d, src, srcOff, len);
       this.endC2HData(d, len);
     }
     this.respond(cid, ST.OK, dw0);

@@ -1,8 +1,9 @@
 // Namespace backends behind one interface. A backend is opened once per reactor thread from a
 // structured-clonable NamespaceShared (ram: the SharedArrayBuffers every reactor shares; file: the
-// path, opened per thread). All calls are synchronous and allocate nothing on the I/O path
-// (apart from the short-lived views TypedArray copies need).
+// path, opened per thread). All calls are synchronous and allocate nothing on the I/O path (ram
+// copies use native.copy: dst.set(src.subarray(...)) would create a 96-byte view per I/O).
 import * as fs from 'node:fs';
+import { native } from '../native/index.js';
 
 export interface NamespaceBackend {
   readonly kind: 'ram' | 'null' | 'file';
@@ -71,7 +72,7 @@ export class RamNamespace implements NamespaceBackend {
       const c = Math.floor(byteOff / cs);
       const w = byteOff - c * cs;
       const n = Math.min(len, cs - w);
-      dst.set(this.chunks[c]!.subarray(w, w + n), dstOff);
+      native.copy(dst, dstOff, this.chunks[c]!, w, n);
       dstOff += n; byteOff += n; len -= n;
     }
   }
@@ -82,7 +83,7 @@ export class RamNamespace implements NamespaceBackend {
       const c = Math.floor(byteOff / cs);
       const w = byteOff - c * cs;
       const n = Math.min(len, cs - w);
-      this.chunks[c]!.set(src.subarray(srcOff, srcOff + n), w);
+      native.copy(this.chunks[c]!, w, src, srcOff, n);
       srcOff += n; byteOff += n; len -= n;
     }
   }

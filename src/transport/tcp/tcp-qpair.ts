@@ -579,7 +579,7 @@ export class TcpQpair implements IoQpair {
     if (icd > 0) {
       const src = this.bufs[s]!;
       const o = this.bufOff[s]!;
-      this.sb.set(src.subarray(o, o + icd), base + this.capsuleIcdPdo);
+      native.copy(this.sb, base + this.capsuleIcdPdo, src, o, icd);
     }
     this.endCapsule(base, icd);
   }
@@ -662,7 +662,7 @@ export class TcpQpair implements IoQpair {
       if (this.hdgst) dv.setUint32(base + DATA_HLEN, crc32c(this.sb, base, DATA_HLEN), true);
       const padFrom = base + DATA_HLEN + this.hd;
       if (base + pdo > padFrom) this.sb.fill(0, padFrom, base + pdo);
-      this.sb.set(src.subarray(srcOff + pos, srcOff + pos + chunk), base + pdo);
+      native.copy(this.sb, base + pdo, src, srcOff + pos, chunk);
       if (dd) dv.setUint32(base + pdo + chunk, crc32c(this.sb, base + pdo, chunk), true);
       pos += chunk;
     }
@@ -731,7 +731,7 @@ export class TcpQpair implements IoQpair {
     if (datao + datal > len) this.protocolError(`C2HData for CID ${cid} carries bytes ${datao}..${datao + datal} of a ${len}-byte transfer`);
     if (r.ddgstOk) {
       const o = this.bufOff[cid]! + datao;
-      this.bufs[cid]!.set(r.buf.subarray(r.dataOff, r.dataOff + datal), o);
+      native.copy(this.bufs[cid]!, o, r.buf, r.dataOff, datal);
     } else {
       this.xferStatus[cid] = DATA_TRANSFER_ERROR_STATUS;
     }
