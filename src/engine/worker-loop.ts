@@ -159,6 +159,9 @@ export class WorkerLoop {
     const intervalNs = rate > 0 ? 1e9 / rate : 0;
 
     let busy = 0, idle = 0;
+    // Each pass is charged from the end of the previous one, so busy + idle covers the measured time
+    // exactly (the publish between passes, or a preemption there, belongs to the pass that follows).
+    let passStart = native.monoNs();
     let cpuStart = native.threadCpuNs();
     let measureStart = native.monoNs();
     this.recording = warmEnd <= measureStart;
@@ -176,6 +179,7 @@ export class WorkerLoop {
           // Warm-up over: nothing measured so far counts.
           for (const ns of this.nsContexts) { ns.read.reset(); ns.write.reset(); }
           busy = 0; idle = 0;
+          passStart = now;
           cpuStart = native.threadCpuNs();
           measureStart = now;
           this.recording = true;
@@ -209,9 +213,9 @@ export class WorkerLoop {
         for (let i = 0; i < nq; i++) completed += qs[i]!.qp.processCompletions();
         let t2 = native.monoNs();
         if (completed > 0 || submitted > 0) {
-          busy += t2 - now;
+          busy += t2 - passStart;
         } else {
-          idle += t2 - now;
+          idle += t2 - passStart;
           if (interrupt) {
             // Nothing to do: sleep in epoll until a socket is readable, the next arrival is due,
             // the deadline passes or the main thread wakes us for stop.
@@ -226,6 +230,7 @@ export class WorkerLoop {
             t2 = t3;
           }
         }
+        passStart = t2;
         if (t2 - lastPublish > 20_000_000) {
           lastPublish = t2;
           this.publish(busy, idle, native.threadCpuNs() - cpuStart, phase);
