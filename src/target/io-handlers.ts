@@ -9,6 +9,25 @@ import { ST } from './status-codes.js';
 
 const TWO32 = 4294967296;
 
+/** SLBA/NLB/byte length of the command checked by lbaRange (module-level: nothing allocated per command). */
+const range = { slba: 0, nlb: 0, len: 0 };
+
+/**
+ * The namespace and LBA range of a Read/Write/Write Zeroes (NSID at byte 4, SLBA at CDW10..11, NLB 0's
+ * based at CDW12), and for data commands the SGL length (byte 32), which must equal NLB × block size.
+ * Fills `range`; on a bad field responds with its status and returns undefined.
+ */
+function lbaRange(c: TcpConnection, ns: NamespaceBackend | undefined, dv: DataView, s: number, cid: number,
+  sglMustMatch: boolean): NamespaceBackend | undefined {
+  if (ns === undefined) { c.respond(cid, ST.INVALID_NS); return undefined; }
+  range.nlb = dv.getUint16(s + 48, true) + 1;
+  range.slba = dv.getUint32(s + 40, true) + dv.getUint32(s + 44, true) * TWO32;
+  if (range.slba + range.nlb > ns.blocks) { c.respond(cid, ST.LBA_OUT_OF_RANGE); return undefined; }
+  range.len = range.nlb * ns.blockSize;
+  if (sglMustMatch && dv.getUint32(s + 32, true) !== range.len) { c.respond(cid, ST.SGL_LENGTH_INVALID); return undefined; }
+  return ns;
+}
+
 export function handleIo(c: TcpConnection, b: Uint8Array, dv: DataView, s: number,
   data: Uint8Array | null, dOff: number, dLen: number): void {
   const opc = b[s]!;
@@ -17,13 +36,9 @@ export function handleIo(c: TcpConnection, b: Uint8Array, dv: DataView, s: numbe
   const sub = c.subsys!;
   switch (opc) {
     case NvmOpcode.Read: {
-      const ns = sub.ns[nsid - 1];
-      if (ns === undefined) { c.respond(cid, ST.INVALID_NS); return; }
-      const nlb = dv.getUint16(s + 48, true) + 1;
-      const slba = dv.getUint32(s + 40, true) + dv.getUint32(s + 44, true) * TWO32;
-      if (slba + nlb > ns.blocks) { c.respond(cid, ST.LBA_OUT_OF_RANGE); return; }
-      const len = nlb * ns.blockSize;
-      if (dv.getUint32(s + 32, true) !== len) { c.respond(cid, ST.SGL_LENGTH_INVALID); return; }
+      const ns = lbaRange(c, sub.ns[nsid - 1], dv, s, cid, true);
+      if (ns === undefined) return;
+      const slba = range.slba, len = range.len;
       const success = c.sqFlowOff;
       const d = c.beginC2HData(cid, len, success);
       try {
@@ -41,13 +56,9 @@ export function handleIo(c: TcpConnection, b: Uint8Array, dv: DataView, s: numbe
       return;
     }
     case NvmOpcode.Write: {
-      const ns = sub.ns[nsid - 1];
-      if (ns === undefined) { c.respond(cid, ST.INVALID_NS); return; }
-      const nlb = dv.getUint16(s + 48, true) + 1;
-      const slba = dv.getUint32(s + 40, true) + dv.getUint32(s + 44, true) * TWO32;
-      if (slba + nlb > ns.blocks) { c.respond(cid, ST.LBA_OUT_OF_RANGE); return; }
-      const len = nlb * ns.blockSize;
-      if (dv.getUint32(s + 32, true) !== len) { c.respond(cid, ST.SGL_LENGTH_INVALID); return; }
+      const ns = lbaRange(c, sub.ns[nsid - 1], dv, s, cid, true);
+      if (ns === undefined) return;
+      const slba = range.slba, len = range.len;
       if (data === null) {
         c.startWriteR2T(cid, nsid - 1, slba * ns.blockSize, len);
         return;
@@ -84,12 +95,9 @@ export function handleIo(c: TcpConnection, b: Uint8Array, dv: DataView, s: numbe
       return;
     }
     case NvmOpcode.WriteZeroes: {
-      const ns = sub.ns[nsid - 1];
-      if (ns === undefined) { c.respond(cid, ST.INVALID_NS); return; }
-      const nlb = dv.getUint16(s + 48, true) + 1;
-      const slba = dv.getUint32(s + 40, true) + dv.getUint32(s + 44, true) * TWO32;
-      if (slba + nlb > ns.blocks) { c.respond(cid, ST.LBA_OUT_OF_RANGE); return; }
-      if (!zeroRange(c, ns, slba, nlb)) return void c.respond(cid, ST.WRITE_FAULT);
+      const ns = lbaRange(c, sub.ns[nsid - 1], dv, s, cid, false);
+      if (ns === undefined) return;
+      if (!zeroRange(c, ns, range.slba, range.nlb)) return void c.respond(cid, ST.WRITE_FAULT);
       c.respond(cid, ST.OK);
       return;
     }
