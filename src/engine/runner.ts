@@ -255,6 +255,17 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
       index: i, core: config.cores[i]!, error: (e as Error).message, measuredNs: 0, busyNs: 0, idleNs: 0, cpuNs: 0, contexts: [],
     }))));
     clearInterval(tick);
+    // The last (partial) interval: up to the end of the run, so the timeline covers all of it.
+    const last = snapshot(counters, workers, Math.min(native.monoNs(), endNs), launched);
+    if (last.at - prev.at > 0.05e9 && last.at > warmEnd) {
+      const point = deltaPoint(prev, last, (last.at - warmEnd) / 1e9);
+      progressPrinter.line(formatProgressLine(point, 'run', Math.round((last.at - t0) / 1e9), totalSec));
+      if (sampler) {
+        const reactors = sampler.sample();
+        if (reactors) point.targetReactors = reactors;
+      }
+      timeline.push(point);
+    }
     progressPrinter.done();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -36,7 +36,10 @@ describe('nvmf-perf against the launched target', () => {
     expect(r.result!.total.read.ios).toBeGreaterThan(100);
     expect(r.result!.total.write.ios).toBe(0);
     expect(r.result!.durationSec).toBeGreaterThan(1.9);
-    expect(r.result!.timeline.length).toBeGreaterThanOrEqual(1);
+    expect(r.result!.timeline.length).toBeGreaterThanOrEqual(2);
+    // Per-second deltas (not cumulative) that together cover the whole measured run.
+    const sum = r.result!.timeline.reduce((a, p) => a + p.iops * p.intervalSec, 0);
+    expect(Math.abs(sum / r.result!.total.total.ios - 1)).toBeLessThan(0.01);
   });
 
   it('q 32, -P 2, -c 0x3: two workers, four qpairs, one row per namespace per core', () => {
