@@ -89,7 +89,6 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
   const arrivals = opts.arrivals ?? 'constant';
   let sampler = opts.targetSampler;
   let ownSampler: RpcTargetSampler | undefined;
-  let rpcPath: string | undefined;
   let launchedMode: 'poll' | 'interrupt' = config.mode;
 
   try {
@@ -99,7 +98,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
       if (!launched) {
         const spare = allowed.filter((c) => !config.cores.includes(c));
         const reactor = [spare.length > 0 ? spare[spare.length - 1]! : allowed[allowed.length - 1]!];
-        rpcPath = join(tmpdir(), `nvmf-perf-${process.pid}-${Date.now()}.sock`);
+        const rpcPath = join(tmpdir(), `nvmf-perf-${process.pid}-${Date.now()}.sock`);
         // Two spinning threads on one core starve each other (each waits a scheduler slice for the
         // other's reply), so a target that must share a core with a worker sleeps when idle.
         const targetInterrupt = config.mode === 'interrupt' || spare.length === 0;
@@ -212,10 +211,9 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     const progressPrinter = new ProgressPrinter(process.stderr, config.progress);
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    const onTargetExit = launched ? launched.exited.then(({ code, signal }) => {
+    void launched?.exited.then(({ code, signal }) => {
       stopWith('partial', `the target exited during the run (${signal ?? `exit code ${code}`})`);
-    }) : undefined;
-    void onTargetExit;
+    });
 
     // Wait until every worker connected its qpairs (or failed).
     const readyDeadline = Date.now() + 60_000;
@@ -269,7 +267,6 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     progressPrinter.done();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    const targetCpuEnd = launched && !launched.hasExited ? launched.cpuNs() : -1;
 
     // 6. Result.
     const workerError = results.find((r) => r.error);
@@ -312,7 +309,6 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
       result.targetCpu = { pid: launched.pid, cpuNs, cores: seconds > 0 ? cpuNs / 1e9 / seconds : 0,
         cpuUsPerIo: total.total.ios > 0 ? cpuNs / 1e3 / total.total.ios : 0 };
     }
-    void targetCpuEnd;
     if (rateIops > 0) {
       const backlog = results.reduce((s, r) => s + (r.backlog ?? 0), 0);
       const achieved = total.total.iops;

@@ -8,7 +8,7 @@
 //   is appended there and pushed with one send() call by flush(); what the socket does not take stays
 //   queued. It grows only when a pass needs more room.
 // - One PduReader receive buffer; C2HData payloads are copied straight into the caller's buffer.
-import { native } from '../../native/index.js';
+import { EAGAIN, errnoName, native, POLLIN, POLLOUT } from '../../native/index.js';
 import { crc32c } from '../../util/crc32c.js';
 import { NvmOpcode } from '../../nvme/opcodes.js';
 import { SglId, SQE_FLAGS_PSDT_SGL, encodeRwSqe } from '../../nvme/sqe.js';
@@ -19,9 +19,6 @@ import { dataOffsetFor, encodeTermReq } from './pdu-codec.js';
 import { PDU_ERROR, PDU_READY, PduReader } from './pdu-reader.js';
 import { DataPduOffset, DIGEST_SIZE, fesName, PduFlags, PduType, TCP_LIMITS } from './pdu-types.js';
 
-const EAGAIN = -11;
-const POLLIN = 1;
-const POLLOUT = 4;
 
 /** Slot states. */
 const FREE = 0;
@@ -84,19 +81,6 @@ export interface RawCompletion {
   dw1: number;
 }
 
-function errnoName(n: number): string {
-  switch (n) {
-    case -104: return 'ECONNRESET';
-    case -32: return 'EPIPE';
-    case -110: return 'ETIMEDOUT';
-    case -113: return 'EHOSTUNREACH';
-    case -111: return 'ECONNREFUSED';
-    case -9: return 'EBADF';
-    case -103: return 'ECONNABORTED';
-    case -107: return 'ENOTCONN';
-    default: return `errno ${-n}`;
-  }
-}
 
 export class TcpQpair implements IoQpair {
   readonly qid: number;
