@@ -73,9 +73,10 @@ function connect(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, cid: 
   if (subnqn === DISCOVERY_NQN) discovery = true;
   else if (subnqn === p.subsystem.nqn) discovery = false;
   else { invalid(ConnectDataOffset.SUBNQN, true, 'unknown subsystem NQN'); return; }
-  if (hostnqn.length === 0) { invalid(ConnectDataOffset.HOSTNQN, true, 'empty host NQN'); return; }
+  // An empty HOSTNQN is accepted when the subsystem allows any host (SPDK's initiator sends one unless
+  // told otherwise; SPDK's nvmf_tgt and Linux nvmet accept it); an allow-list never matches it.
   if (!discovery && !hostAllowed(p.subsystem, hostnqn)) {
-    ctx.log('warn', `${c.describe()}: Connect refused: host ${hostnqn} is not allowed to ${subnqn}`);
+    ctx.log('warn', `${c.describe()}: Connect refused: host ${hostnqn || '(empty host NQN)'} is not allowed to ${subnqn}`);
     c.respond(cid, ST.CONNECT_INVALID_HOST);
     return;
   }
@@ -95,7 +96,7 @@ function connect(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, cid: 
     const ctrl = new TargetController(a.cntlid, a.slot, subsysIndex, discovery, hostnqn, hostid, 0, p.maxIoQueues, ctx.registry);
     ctrl.setKato(kato, ctx.nowNs);
     c.becomeAdmin(ctrl, sqsize + 1, flowOff, discovery ? null : ctx.nvm);
-    ctx.log('info', `controller ${a.cntlid} created for ${hostnqn} on ${discovery ? 'the discovery subsystem' : subnqn} (${c.describe()}, KATO ${ctrl.kato} ms)`);
+    ctx.log('info', `controller ${a.cntlid} created for ${hostnqn || '(empty host NQN)'} on ${discovery ? 'the discovery subsystem' : subnqn} (${c.describe()}, KATO ${ctrl.kato} ms)`);
     c.respond(cid, ST.OK, a.cntlid, 0, flowOff ? 0xffff : 1);
     return;
   }
