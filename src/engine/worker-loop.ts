@@ -171,6 +171,8 @@ export class WorkerLoop {
     let error: string | undefined;
     let lastPublish = 0;
     let now = measureStart;
+    /** Interrupt mode: the last sleep found ready qpairs, processReady() can use them without another look. */
+    let haveReady = false;
 
     try {
       for (;;) {
@@ -210,7 +212,16 @@ export class WorkerLoop {
 
         this.batchTs = 0;
         let completed = 0;
-        for (let i = 0; i < nq; i++) completed += qs[i]!.qp.processCompletions();
+        if (interrupt) {
+          // Event driven: send what was queued, then handle only the qpairs epoll reports ready (the
+          // ones the sleep below found, or a non-blocking look).
+          if (submitted > 0) for (let i = 0; i < nq; i++) qs[i]!.qp.flush();
+          if (!haveReady) this.group.waitForEvents(0);
+          haveReady = false;
+          completed = this.group.processReady();
+        } else {
+          for (let i = 0; i < nq; i++) completed += qs[i]!.qp.processCompletions();
+        }
         let t2 = native.monoNs();
         if (completed > 0 || submitted > 0) {
           busy += t2 - passStart;
@@ -224,7 +235,7 @@ export class WorkerLoop {
             if (rate > 0) waitNs = Math.min(waitNs, nextArrival - t2);
             if (!this.recording) waitNs = Math.min(waitNs, warmEnd - t2);
             const ms = Math.max(0, Math.min(100, waitNs / 1e6)); // fractional: epoll_pwait2 sleeps to the ns
-            this.group.waitForEvents(ms);
+            haveReady = this.group.waitForEvents(ms) > 0;
             const t3 = native.monoNs();
             idle += t3 - t2;
             t2 = t3;

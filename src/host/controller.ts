@@ -16,9 +16,7 @@ import { fabricsTypeName } from '../nvme/fabrics.js';
 import { NvmeStatusError, statusOk } from '../nvme/status.js';
 import { ConnectError, TransportError } from '../transport/errors.js';
 import { getTransport } from '../transport/registry.js';
-import { connectTcpQpair } from '../transport/tcp/tcp-connect.js';
-import type { TcpQpair } from '../transport/tcp/tcp-qpair.js';
-import type { QpairConnectParams, TransportId } from '../transport/transport.js';
+import type { IoQpair, QpairConnectParams, TransportId, TransportOps } from '../transport/transport.js';
 import { defaultHostIdentity, hostIdFor } from './host-identity.js';
 import { Namespace } from './namespace.js';
 
@@ -31,6 +29,8 @@ export const DEFAULT_ADMIN_TIMEOUT_MS = 15_000;
 export const DEFAULT_IO_QUEUES = 64;
 
 export interface ControllerOptions {
+  /** The transport's ops table; default: the one registered for trid.trtype (src/transport/registry.ts). */
+  transport?: TransportOps;
   hostnqn?: string;
   /** 16 bytes; default: /etc/nvme/hostid, the UUID of a UUID-form hostnqn, or a per-process random UUID. */
   hostId?: Uint8Array;
@@ -70,6 +70,8 @@ function sleepMs(ms: number): void {
 
 export class Controller {
   readonly trid: TransportId;
+  /** Connects the admin queue and every I/O queue created here. */
+  readonly transport: TransportOps;
   readonly subnqn: string;
   readonly hostnqn: string;
   readonly hostId: Uint8Array;
@@ -95,11 +97,11 @@ export class Controller {
   readonly kato: number;
   onError: ((err: Error) => void) | null;
 
-  private readonly admin: TcpQpair;
+  private readonly admin: IoQpair;
   private readonly adminTimeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly disableSqFlowControl: boolean;
-  private readonly ioQpairs = new Set<TcpQpair>();
+  private readonly ioQpairs = new Set<IoQpair>();
   private readonly sqeBuf = new Uint8Array(SQE_SIZE);
   private readonly sqeDv = new DataView(this.sqeBuf.buffer);
   private kaTimer: ReturnType<typeof setInterval> | null = null;
@@ -107,7 +109,7 @@ export class Controller {
 
   /** Use Controller.connect(). */
   private constructor(trid: TransportId, opts: ControllerOptions) {
-    getTransport(trid.trtype);
+    this.transport = opts.transport ?? getTransport(trid.trtype);
     this.trid = trid;
     this.subnqn = trid.subnqn ?? DISCOVERY_NQN;
     const ident = defaultHostIdentity();
@@ -123,8 +125,8 @@ export class Controller {
     const kato = opts.kato ?? DEFAULT_KATO_MS;
     const adminDepth = opts.adminDepth ?? 32;
 
-    this.admin = connectTcpQpair({
-      traddr: trid.traddr, trsvcid: trid.trsvcid, subnqn: this.subnqn, hostnqn: this.hostnqn, hostId: this.hostId,
+    this.admin = this.transport.connectQpair({
+      trtype: this.transport.name, traddr: trid.traddr, trsvcid: trid.trsvcid, subnqn: this.subnqn, hostnqn: this.hostnqn, hostId: this.hostId,
       cntlid: CNTLID_DYNAMIC, qid: 0, depth: adminDepth, kato, hdgst: this.hdgst, ddgst: this.ddgst, ioccsz: 0,
       maxTransferBytes: NO_MDTS_CAP_BYTES, disableSqFlowControl: false, connectTimeoutMs: this.connectTimeoutMs,
     });
@@ -194,7 +196,7 @@ export class Controller {
   }
 
   /** The admin qpair (for tests and tools). */
-  get adminQpair(): TcpQpair { return this.admin; }
+  get adminQpair(): IoQpair { return this.admin; }
 
   /** Active namespace by NSID. */
   namespace(nsid: number): Namespace | undefined {
@@ -212,7 +214,10 @@ export class Controller {
     const fabrics = sqe.opc === AdminOpcode.Fabrics;
     encodeSqe(this.sqeDv, 0, sqe);
     const dataIn = dataInLen && dataInLen > 0 ? new Uint8Array(dataInLen) : null;
-    const c = this.admin.execute(this.sqeBuf, dataOut ?? null, dataIn, timeoutMs ?? this.adminTimeoutMs, fabrics);
+    if (!this.admin.submitRaw(this.sqeBuf, 0, dataOut ?? null, dataIn, -1, fabrics)) {
+      throw new TransportError(`no free command slot on the admin queue of ${this.trid.traddr}:${this.trid.trsvcid}`, 'TIMEOUT');
+    }
+    const c = this.admin.waitLast(timeoutMs ?? this.adminTimeoutMs);
     if (!statusOk(c.status)) {
       const what = fabrics ? fabricsTypeName(sqe.nsid & 0xff) : opcodeName(sqe.opc, true);
       throw new NvmeStatusError(`${what} failed`, c.status, fabrics ? 'fabrics' : 'admin');
@@ -273,17 +278,17 @@ export class Controller {
   ioQpairParams(qid: number, depth: number): QpairConnectParams {
     this.checkIoQpair(qid, depth);
     return {
-      traddr: this.trid.traddr, trsvcid: this.trid.trsvcid, subnqn: this.subnqn, hostnqn: this.hostnqn,
+      trtype: this.transport.name, traddr: this.trid.traddr, trsvcid: this.trid.trsvcid, subnqn: this.subnqn, hostnqn: this.hostnqn,
       hostId: Uint8Array.from(this.hostId), cntlid: this.cntlid, qid, depth, kato: 0,
       hdgst: this.hdgst, ddgst: this.ddgst, ioccsz: this.ioccsz, maxTransferBytes: this.maxTransferBytes,
       disableSqFlowControl: this.disableSqFlowControl, connectTimeoutMs: this.connectTimeoutMs,
     };
   }
 
-  /** Connects an I/O qpair in this thread; shutdown() disconnects it. */
-  createIoQpair(qid: number, depth: number, overrides: Partial<Pick<QpairConnectParams, 'maxTransferBytes' | 'disableSqFlowControl'>> = {}): TcpQpair {
+  /** Connects an I/O qpair in this thread through the transport's ops table; shutdown() disconnects it. */
+  createIoQpair(qid: number, depth: number, overrides: Partial<Pick<QpairConnectParams, 'maxTransferBytes' | 'disableSqFlowControl'>> = {}): IoQpair {
     const p = { ...this.ioQpairParams(qid, depth), ...overrides };
-    const qp = connectTcpQpair(p);
+    const qp = this.transport.connectQpair(p);
     this.ioQpairs.add(qp);
     return qp;
   }

@@ -1,21 +1,16 @@
-// PollGroup: the qpairs one reactor thread owns. processCompletions() polls them all (poll mode);
-// waitForEvents() blocks in epoll_wait on their sockets plus an eventfd (interrupt mode). wake() —
-// or native.eventfdWrite(wakeFd, 1) from another thread — ends a wait early.
+// PollGroup: the qpairs one reactor thread owns, of any transport (only the IoQpair interface is used).
+// Poll mode: processCompletions() polls them all. Interrupt mode: waitForEvents() blocks in epoll_wait on
+// their file descriptors plus an eventfd and remembers which qpairs epoll reported; processReady() then
+// handles only those. wake() — or native.eventfdWrite(wakeFd, 1) from another thread — ends a wait early.
 import { native } from '../native/index.js';
-import type { IoQpair } from '../transport/transport.js';
+import type { IoQpair, QpairConnectParams, TransportOps } from '../transport/transport.js';
+import { connectIoQpair } from './io-qpair.js';
 
 const EPOLL_CTL_ADD = 1;
 const EPOLL_CTL_DEL = 2;
 const EPOLL_CTL_MOD = 3;
 const EPOLLIN = 1;
 const EPOLLOUT = 4;
-
-/** Qpairs that can report bytes still waiting to be sent (TcpQpair). */
-interface HasPendingSend { readonly pendingSendBytes: number }
-function pendingSend(qp: IoQpair): number {
-  const p = (qp as Partial<HasPendingSend>).pendingSendBytes;
-  return typeof p === 'number' ? p : 0;
-}
 
 export class PollGroup {
   readonly epfd: number;
@@ -24,6 +19,11 @@ export class PollGroup {
   private readonly list: IoQpair[] = [];
   private readonly fds: number[] = [];
   private readonly outArmed: boolean[] = [];
+  /** Qpair by file descriptor (epoll reports fds). */
+  private readonly byFd: (IoQpair | undefined)[] = [];
+  /** Qpairs the last waitForEvents() found ready: ready[0, readyCount). */
+  private ready: IoQpair[] = [];
+  private readyCount = 0;
   private events = new Int32Array(2 * 16);
   private closed = false;
 
@@ -36,13 +36,31 @@ export class PollGroup {
   get qpairs(): ReadonlyArray<IoQpair> { return this.list; }
   get size(): number { return this.list.length; }
 
+  /**
+   * Connects an I/O qpair through `transport`'s ops table (default: the one registered for
+   * params.trtype) and adds it.
+   */
+  connect(params: QpairConnectParams, transport?: TransportOps): IoQpair {
+    const qp = connectIoQpair(params, transport);
+    try {
+      this.add(qp);
+    } catch (e) {
+      qp.disconnect();
+      throw e;
+    }
+    return qp;
+  }
+
   add(qp: IoQpair): void {
     if (this.list.includes(qp)) return;
     native.epollCtl(this.epfd, EPOLL_CTL_ADD, qp.fd, EPOLLIN, qp.fd >>> 0);
     this.list.push(qp);
     this.fds.push(qp.fd);
     this.outArmed.push(false);
+    this.byFd[qp.fd] = qp;
     if (this.events.length < 2 * (this.list.length + 1)) this.events = new Int32Array(2 * (this.list.length + 16));
+    if (this.ready.length < this.list.length) this.ready = new Array<IoQpair>(this.list.length + 16).fill(qp);
+    this.readyCount = 0;
   }
 
   /** Removes qp (does not disconnect it). */
@@ -54,12 +72,14 @@ export class PollGroup {
     } catch {
       // The socket may already be closed (closing removes it from the epoll set).
     }
+    if (this.byFd[this.fds[i]!] === qp) this.byFd[this.fds[i]!] = undefined;
     this.list.splice(i, 1);
     this.fds.splice(i, 1);
     this.outArmed.splice(i, 1);
+    this.readyCount = 0;
   }
 
-  /** processCompletions() of every qpair; returns the I/Os completed. TransportErrors propagate. */
+  /** processCompletions() of every qpair (poll mode); returns the I/Os completed. TransportErrors propagate. */
   processCompletions(): number {
     let n = 0;
     const l = this.list;
@@ -68,22 +88,44 @@ export class PollGroup {
   }
 
   /**
-   * Blocks until a qpair socket is readable (or writable while it has bytes queued), wake() was called,
-   * or timeoutMs passed (-1 = no limit). Returns the number of ready file descriptors (0 on timeout).
+   * processCompletions() of only the qpairs the last waitForEvents() reported ready (interrupt mode);
+   * each is handled once. Returns the I/Os completed.
+   */
+  processReady(): number {
+    let n = 0;
+    const r = this.ready;
+    const k = this.readyCount;
+    this.readyCount = 0;
+    for (let i = 0; i < k; i++) n += r[i]!.processCompletions();
+    return n;
+  }
+
+  /** Qpairs the last waitForEvents() found ready (until processReady() consumes them). */
+  get readyQpairs(): ReadonlyArray<IoQpair> { return this.ready.slice(0, this.readyCount); }
+
+  /**
+   * Blocks until a qpair is readable (or writable while it has bytes queued), wake() was called, or
+   * timeoutMs passed (0 = just look, -1 = no limit). Remembers the ready qpairs for processReady().
+   * Returns the number of ready file descriptors, the wake eventfd included (0 on timeout).
    */
   waitForEvents(timeoutMs: number): number {
     const l = this.list;
     for (let i = 0; i < l.length; i++) {
-      const want = pendingSend(l[i]!) > 0;
+      const want = l[i]!.pendingSendBytes > 0;
       if (want !== this.outArmed[i]) {
         native.epollCtl(this.epfd, EPOLL_CTL_MOD, this.fds[i]!, want ? EPOLLIN | EPOLLOUT : EPOLLIN, this.fds[i]! >>> 0);
         this.outArmed[i] = want;
       }
     }
+    this.readyCount = 0;
     const n = native.epollWait(this.epfd, this.events, timeoutMs);
     if (n <= 0) return 0;
+    const ev = this.events;
     for (let i = 0; i < n; i++) {
-      if (this.events[2 * i] === this.wakeFd) native.eventfdRead(this.wakeFd);
+      const fd = ev[2 * i]!;
+      if (fd === this.wakeFd) { native.eventfdRead(this.wakeFd); continue; }
+      const qp = this.byFd[fd];
+      if (qp !== undefined) this.ready[this.readyCount++] = qp;
     }
     return n;
   }
@@ -102,5 +144,7 @@ export class PollGroup {
     this.list.length = 0;
     this.fds.length = 0;
     this.outArmed.length = 0;
+    this.byFd.length = 0;
+    this.readyCount = 0;
   }
 }

@@ -1,56 +1,17 @@
-// Blocking I/O helpers over any IoQpair, for tools and tests (not the perf hot path). Each submits one
-// I/O with a private negative tag, polls until it completes and throws NvmeStatusError on a non-zero
-// status. Other completions that arrive meanwhile go to the qpair's own onComplete.
-import { native } from '../native/index.js';
+// Blocking I/O over any IoQpair, for tools and tests (not the perf hot path): submit one I/O and wait
+// for it with the qpair's own wait (IoQpair.waitLast, the one blocking wait path). Throws
+// NvmeStatusError on a non-zero status. Other completions that arrive meanwhile go to onComplete.
 import { NvmeStatusError } from '../nvme/status.js';
 import { TransportError } from '../transport/errors.js';
 import type { IoQpair, LbaRange } from '../transport/transport.js';
 
 export const DEFAULT_SYNC_TIMEOUT_MS = 30_000;
-const POLLIN = 1;
 
-let nextTag = 0;
-
-interface Waitable { waitReadable(ms: number): void }
-
-function waitOn(qp: IoQpair, ms: number): void {
-  const w = qp as Partial<Waitable>;
-  if (typeof w.waitReadable === 'function') w.waitReadable(ms);
-  else native.pollFd(qp.fd, POLLIN, Math.min(ms, 1));
-}
-
-/** Runs one I/O to completion; returns its raw status (0 = success). */
+/** Submits one I/O (tag −1, never passed to onComplete) and waits for it; returns its raw status (0 = success). */
 export function runSync(qp: IoQpair, what: string, submit: (tag: number) => boolean,
   timeoutMs = DEFAULT_SYNC_TIMEOUT_MS): number {
-  nextTag = (nextTag + 1) % 0x40000000;
-  const tag = -1 - nextTag;
-  const prev = qp.onComplete;
-  let done = false;
-  let status = 0;
-  qp.onComplete = (t, s) => {
-    if (t === tag) { done = true; status = s; } else prev(t, s);
-  };
-  let restore = true;
-  try {
-    if (!submit(tag)) throw new TransportError(`${what}: no free command slot on qid ${qp.qid}`, 'TIMEOUT');
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      qp.processCompletions();
-      if (done) return status;
-      const left = deadline - performance.now();
-      if (left <= 0) {
-        // Keep swallowing the late completion, then hand the callback back.
-        restore = false;
-        qp.onComplete = (t, s) => {
-          if (t === tag) qp.onComplete = prev; else prev(t, s);
-        };
-        throw new TransportError(`${what} on qid ${qp.qid} did not complete within ${timeoutMs} ms`, 'TIMEOUT');
-      }
-      waitOn(qp, Math.min(left, 1000));
-    }
-  } finally {
-    if (restore) qp.onComplete = prev;
-  }
+  if (!submit(-1)) throw new TransportError(`${what}: no free command slot on qid ${qp.qid}`, 'TIMEOUT');
+  return qp.waitLast(timeoutMs).status;
 }
 
 function check(what: string, status: number): void {

@@ -34,12 +34,22 @@ export interface LbaRange {
   nblocks: number;
 }
 
+/** Completion of a command waited for with IoQpair.waitLast (CQE status and DW0/DW1). */
+export interface RawCompletion {
+  status: number;
+  dw0: number;
+  dw1: number;
+}
+
 /**
- * An I/O queue pair. Hot path: nothing here allocates per I/O.
+ * A queue pair (admin or I/O) of any transport: what the host layer (Controller, PollGroup, the
+ * software queue) and the perf engine use. Hot path: nothing here allocates per I/O.
  * One qpair belongs to one thread; nothing in it is thread safe.
  */
 export interface IoQpair {
   readonly qid: number;
+  /** CNTLID the Fabrics Connect returned. */
+  readonly cntlid: number;
   /** Max outstanding commands = SQSIZE+1 granted at Connect. Split I/O uses one command per child. */
   readonly depth: number;
   /** Largest data transfer of one command (from MDTS; see Controller.maxTransferBytes). Bigger I/O is split. */
@@ -47,7 +57,16 @@ export interface IoQpair {
   readonly fd: number;
   /** Commands in flight (split I/O counts once per child command). */
   readonly outstanding: number;
-  /** Set once; called once per submitted I/O (after all split children finish). */
+  /** Command slots free now (depth − outstanding). */
+  readonly freeSlots: number;
+  /** Bytes queued for the wire that the socket did not take yet (wait for writability while > 0). */
+  readonly pendingSendBytes: number;
+  /** False once disconnected or failed. */
+  readonly connected: boolean;
+  /**
+   * Set once; called once per submitted I/O (after all split children finish). It may submit new
+   * commands on this qpair (they go out at the end of the processCompletions() that called it).
+   */
   onComplete: IoCompletionCallback;
   /**
    * Queue a Read of nblocks (1-based count) at slba into buf[off, off+nblocks*blockSize).
@@ -60,6 +79,12 @@ export interface IoQpair {
   submitWriteZeroes(nsid: number, slba: number, nblocks: number, tag: number): boolean;
   /** Dataset Management with AD (deallocate). More than 256 ranges are split into several commands. */
   submitDeallocate(nsid: number, ranges: ReadonlyArray<LbaRange>, tag: number): boolean;
+  /**
+   * Queue any command given as 64 SQE bytes at sqe[sqeOff] (CID and data pointer are filled in). Not
+   * split. `fabrics`: a Fabrics command (Connect, Property Get/Set), whose data may always go in-capsule.
+   */
+  submitRaw(sqe: Uint8Array, sqeOff: number, dataOut: Uint8Array | null, dataIn: Uint8Array | null, tag: number,
+    fabrics?: boolean): boolean;
   /** Non-blocking: push queued bytes to the socket (what does not fit stays queued). */
   flush(): void;
   /**
@@ -67,6 +92,17 @@ export interface IoQpair {
    * finished I/O. Returns the number of I/Os completed. Throws TransportError on a fatal error.
    */
   processCompletions(): number;
+  /**
+   * The one blocking wait: until the qpair has input (or, while bytes are queued, can send), at most ms.
+   * Completions are not processed here.
+   */
+  waitReadable(ms: number): void;
+  /**
+   * Blocks (processing completions) until the I/O submitted last finishes and returns its completion;
+   * that completion is NOT passed to onComplete, others are. TransportError('TIMEOUT') after timeoutMs
+   * (the command is then abandoned: its late completion is dropped).
+   */
+  waitLast(timeoutMs: number): RawCompletion;
   /** Closes the socket (outstanding I/O is not completed). Idempotent. */
   disconnect(): void;
 }
@@ -76,6 +112,8 @@ export interface IoQpair {
  * can hand it to a worker thread (src/host/io-qpair.ts connects it there).
  */
 export interface QpairConnectParams {
+  /** Which transport's ops table connects it (see src/transport/registry.ts). */
+  trtype: TrType;
   traddr: string;
   trsvcid: number;
   subnqn: string;
@@ -110,6 +148,9 @@ export interface QpairConnectParams {
 /** A transport implementation. */
 export interface TransportOps {
   readonly name: TrType;
-  /** Synchronous: TCP connect, IC exchange, Fabrics Connect. Throws ConnectError / TransportError. */
+  /**
+   * Synchronous: connect one queue pair, admin (qid 0) or I/O (TCP: TCP connect, IC exchange, Fabrics
+   * Connect). Throws ConnectError / TransportError.
+   */
   connectQpair(params: QpairConnectParams): IoQpair;
 }

@@ -1,7 +1,6 @@
 // Piscina task: one per worker thread. Pins the thread to its core, connects its I/O qpairs as one
 // poll group, waits at the start barrier, runs the loop, and returns its totals.
 import { native } from '../native/index.js';
-import { connectIoQpair } from '../host/io-qpair.js';
 import { PollGroup } from '../host/poll-group.js';
 import type { IoQpair } from '../transport/transport.js';
 import { WorkerLoop } from '../engine/worker-loop.js';
@@ -23,7 +22,7 @@ export default function runPerfWorker(plan: WorkerPlan): WorkerResult {
     let k = 0;
     for (const ctx of plan.contexts) {
       for (const params of ctx.qpairs) {
-        const qp = connectIoQpair(params);
+        const qp = group.connect(params);
         qpairs.push(qp);
         loop.addQpair(ctx, qp, (plan.workload.seed + 7919 * (plan.index * 1024 + k++)) >>> 0);
       }

@@ -11,6 +11,9 @@ import { parseTrid } from '../../src/host/trid.js';
 import { cliEntryPath, launchBuiltinTarget, type LaunchedTarget } from '../../src/launch/builtin-target.js';
 import { native } from '../../src/native/index.js';
 import { NvmeStatusError } from '../../src/nvme/status.js';
+import { PollGroup } from '../../src/host/poll-group.js';
+import { tcpTransport } from '../../src/transport/tcp/tcp-transport.js';
+import type { QpairConnectParams, TransportOps } from '../../src/transport/transport.js';
 
 const built = existsSync(cliEntryPath());
 if (!built) console.warn(`host-own-target: skipped: ${cliEntryPath()} is missing (run npm run build)`);
@@ -44,6 +47,49 @@ describe.skipIf(!built)('host ↔ built-in target', () => {
       expect(c.namespaces[0]!.sizeBytes).toBe(64 << 20);
       expect(c.maxTransferBytes).toBeGreaterThanOrEqual(4096);
     } finally {
+      c.shutdown();
+    }
+  });
+
+  it('connects every queue through the transport ops table it was given; a poll group connects and reports only ready qpairs', () => {
+    const seen: number[] = [];
+    const counting: TransportOps = {
+      name: 'TCP',
+      connectQpair(p: QpairConnectParams) { seen.push(p.qid); return tcpTransport.connectQpair(p); },
+    };
+    const c = Controller.connect(parseTrid(`traddr:127.0.0.1 trsvcid:${port} subnqn:${NQN}`), { transport: counting });
+    const group = new PollGroup();
+    try {
+      expect(c.transport).toBe(counting);
+      const own = c.createIoQpair(1, 8);
+      expect(seen).toEqual([0, 1]);
+      const a = group.connect(c.ioQpairParams(2, 8), counting);
+      const b = group.connect(c.ioQpairParams(3, 8), counting);
+      expect(seen).toEqual([0, 1, 2, 3]);
+      const ns = c.namespaces[0]!;
+      const data = randomBytes(4 * ns.blockSize);
+      writeSync(own, ns.nsid, 0, 4, ns.blockSize, data);
+      const got: number[] = [];
+      a.onComplete = (tag, st) => { got.push(tag, st); };
+      b.onComplete = () => { throw new Error('qpair b completed nothing'); };
+      const back = new Uint8Array(data.length);
+      expect(a.submitRead(ns.nsid, 0, 4, ns.blockSize, back, 0, 7)).toBe(true);
+      a.flush();
+      // Only qpair a has something to read: b is never reported (nor polled).
+      const deadline = performance.now() + 5000;
+      while (got.length === 0 && performance.now() < deadline) {
+        if (group.waitForEvents(100) > 0) {
+          expect(group.readyQpairs).toHaveLength(1);
+          expect(group.readyQpairs[0]).toBe(a);
+          group.processReady();
+        }
+      }
+      expect(got).toEqual([7, 0]);
+      expect(Buffer.compare(Buffer.from(back), data)).toBe(0);
+      expect(group.waitForEvents(0)).toBe(0);
+      expect(group.readyQpairs).toHaveLength(0);
+    } finally {
+      group.close();
       c.shutdown();
     }
   });

@@ -14,7 +14,7 @@ import { NvmOpcode } from '../../nvme/opcodes.js';
 import { SglId, SQE_FLAGS_PSDT_SGL, encodeRwSqe } from '../../nvme/sqe.js';
 import { encodeStatus, GenericStatus } from '../../nvme/status.js';
 import { TransportError, type TransportErrorCode } from '../errors.js';
-import type { IoCompletionCallback, IoQpair, LbaRange } from '../transport.js';
+import type { IoCompletionCallback, IoQpair, LbaRange, RawCompletion } from '../transport.js';
 import { dataOffsetFor, encodeTermReq } from './pdu-codec.js';
 import { PDU_ERROR, PDU_READY, PduReader } from './pdu-reader.js';
 import { DataPduOffset, DIGEST_SIZE, fesName, PduFlags, PduType, TCP_LIMITS } from './pdu-types.js';
@@ -74,12 +74,7 @@ export interface TcpQpairOptions {
   reader: PduReader;
 }
 
-/** Completion of a blocking command. */
-export interface RawCompletion {
-  status: number;
-  dw0: number;
-  dw1: number;
-}
+export type { RawCompletion } from '../transport.js';
 
 
 export class TcpQpair implements IoQpair {
