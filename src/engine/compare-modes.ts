@@ -5,7 +5,7 @@
 import { launchBuiltinTarget, type LaunchedTarget } from '../launch/builtin-target.js';
 import { native } from '../native/index.js';
 import type { PerfConfig, ReactorMode } from './config.js';
-import { runPerf, type RunOutcome } from './runner.js';
+import { launchedQueueDepth, runPerf, type RunOutcome } from './runner.js';
 import { RpcTargetSampler } from './rpc-target-sampler.js';
 import { writeComparison, type ModeComparison, type ModeRun } from '../report/comparison.js';
 import { formatComparison } from '../report/comparison-table.js';
@@ -38,7 +38,7 @@ async function runMode(config: PerfConfig, mode: ReactorMode, opts: CompareOptio
   const reactor = [spare.length > 0 ? spare[spare.length - 1]! : allowed[allowed.length - 1]!];
   const rpcPath = join(tmpdir(), `nvmf-perf-${process.pid}-${mode}-${Date.now()}.sock`);
   const target = await launchBuiltinTarget({ namespaces: [config.targetNs], reactorCores: reactor,
-    interruptMode: mode === 'interrupt', extraArgs: ['--rpc-socket', rpcPath] });
+    interruptMode: mode === 'interrupt', extraArgs: ['--rpc-socket', rpcPath, '--max-queue-depth', String(launchedQueueDepth(config))] });
   const sampler = new RpcTargetSampler(rpcPath);
   let outcome: RunOutcome;
   try {

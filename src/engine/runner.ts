@@ -14,6 +14,7 @@ import { formatVersion } from '../nvme/registers.js';
 import { UsageError, UserError } from '../cli/errors.js';
 import { ExitCode } from '../cli/exit-codes.js';
 import { launchBuiltinTarget, type LaunchedTarget } from '../launch/builtin-target.js';
+import { MAX_QUEUE_DEPTH_LIMIT, TARGET_DEFAULTS } from '../target/config.js';
 import { Field, Phase, SharedCounters } from '../workers/shared-counters.js';
 import type { PerfConfig } from './config.js';
 import type { NamespaceContextPlan, WorkerPlan, WorkloadPlan } from './plan.js';
@@ -78,6 +79,15 @@ function resolveTrids(texts: string[], hostnqn: string | undefined): TransportId
   return out;
 }
 
+/**
+ * Queue entries the launched target grants: enough for -q I/Os of -s bytes split at its max transfer
+ * (so nothing waits in the host), at least its default, at most what it accepts.
+ */
+export function launchedQueueDepth(config: Pick<PerfConfig, 'ioDepth' | 'ioSize'>): number {
+  const want = config.ioDepth * Math.ceil(config.ioSize / TARGET_DEFAULTS.maxIoSize);
+  return Math.min(MAX_QUEUE_DEPTH_LIMIT, Math.max(TARGET_DEFAULTS.maxQueueDepth, want));
+}
+
 export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promise<RunOutcome> {
   const controllers: Controller[] = [];
   let launched = opts.launched;
@@ -103,7 +113,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
         // other's reply), so a target that must share a core with a worker sleeps when idle.
         const targetInterrupt = config.mode === 'interrupt' || spare.length === 0;
         launched = await launchBuiltinTarget({ namespaces: [config.targetNs], reactorCores: reactor,
-          interruptMode: targetInterrupt, extraArgs: ['--rpc-socket', rpcPath] });
+          interruptMode: targetInterrupt, extraArgs: ['--rpc-socket', rpcPath, '--max-queue-depth', String(launchedQueueDepth(config))] });
         if (!sampler) {
           ownSampler = new RpcTargetSampler(rpcPath);
           try { await ownSampler.start(); sampler = ownSampler; } catch (e) { log(`target reactors will not be sampled: ${(e as Error).message}`); }
@@ -138,14 +148,12 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
         namespaces.push({ targetIndex: ti, nsid: n.nsid, blockSize: n.blockSize, sizeBlocks: n.sizeBlocks,
           label: `TCP (addr:${tid.traddr}:${tid.trsvcid} subnqn:${tid.subnqn}) NSID ${n.nsid}` });
       }
-      if (config.ioDepth > ctrl.maxIoQueueDepth) {
-        throw new UsageError(`-q/--io-depth ${config.ioDepth} exceeds the queue size ${ctrl.maxIoQueueDepth} granted by ${formatTrid(tid)}`);
-      }
       // An I/O above the controller's max transfer is split into several commands, each a queue entry.
+      // What does not fit the queue waits in the host (RequestQueue), as in SPDK's driver.
       const perIo = Math.ceil(config.ioSize / ctrl.maxTransferBytes);
       if (config.ioDepth * perIo > ctrl.maxIoQueueDepth) {
-        throw new UsageError(`-q/--io-depth ${config.ioDepth} with -s/--io-size ${config.ioSize} needs ${config.ioDepth * perIo} queue entries `
-          + `(${perIo} commands per I/O at the ${ctrl.maxTransferBytes}-byte max transfer) but ${formatTrid(tid)} grants ${ctrl.maxIoQueueDepth}`);
+        log(`note: -q ${config.ioDepth} × ${perIo} command(s) per ${config.ioSize}-byte I/O needs ${config.ioDepth * perIo} queue entries but `
+          + `${formatTrid(tid)} grants ${ctrl.maxIoQueueDepth}; the rest wait in the host's software queue (their wait counts in the latency)`);
       }
       targets.push({
         trid: formatTrid(tid), subnqn: tid.subnqn ?? '', cntlid: ctrl.cntlid, mn: ctrl.identify.mn, sn: ctrl.identify.sn,
@@ -180,7 +188,8 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
           }
           // Connect SQSIZE is 0's based and may not be 0, so a queue has at least 2 entries even for -q 1;
           // the worker keeps exactly -q I/Os in flight.
-          qpairs.push(ctrl.ioQpairParams(qid, Math.max(2, config.ioDepth * Math.ceil(config.ioSize / ctrl.maxTransferBytes))));
+          const want = config.ioDepth * Math.ceil(config.ioSize / ctrl.maxTransferBytes);
+          qpairs.push(ctrl.ioQpairParams(qid, Math.max(2, Math.min(want, ctrl.maxIoQueueDepth))));
         }
         return { nsIndex, nsid: ns.nsid, blockSize: ns.blockSize, sizeBlocks: ns.sizeBlocks, qpairs };
       }),

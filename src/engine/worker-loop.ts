@@ -4,6 +4,7 @@
 import { native } from '../native/index.js';
 import type { IoQpair } from '../transport/transport.js';
 import type { PollGroup } from '../host/poll-group.js';
+import { RequestQueue } from '../host/request-queue.js';
 import { Field, Phase, type SharedCounters } from '../workers/shared-counters.js';
 import { DirectionStats } from './io-stats.js';
 import { LbaGenerator, RwMix } from './lba-generator.js';
@@ -22,8 +23,13 @@ class NamespaceContext {
   }
 }
 
-/** Per qpair: its slots (tag = slot) with submit time, direction and data buffer region. */
+/**
+ * Per qpair: its -q slots (tag = slot) with issue time, direction and data buffer region. I/O goes
+ * through a RequestQueue, so all -q are outstanding even when the qpair has fewer command slots than
+ * -q × commands per I/O; time spent waiting there counts in the latency (it runs from the issue time).
+ */
 class QpairContext {
+  readonly sq: RequestQueue;
   readonly submitNs: Float64Array;
   readonly isRead: Uint8Array;
   readonly free: Int32Array;
@@ -33,6 +39,7 @@ class QpairContext {
   readonly blocksPerIo: number;
 
   constructor(readonly qp: IoQpair, readonly ns: NamespaceContext, readonly depth: number, readonly ioSize: number) {
+    this.sq = new RequestQueue(qp, depth);
     this.submitNs = new Float64Array(depth);
     this.isRead = new Uint8Array(depth);
     this.free = new Int32Array(depth);
@@ -84,11 +91,10 @@ export class WorkerLoop {
         new RwMix(this.workload.rwmixread, prng));
       this.nsContexts.push(ns);
     }
-    const depth = Math.min(this.workload.ioDepth, qp.depth);
-    const q = new QpairContext(qp, ns, depth, this.workload.ioSize);
+    const q = new QpairContext(qp, ns, this.workload.ioDepth, this.workload.ioSize);
     const ioSize = this.workload.ioSize;
     const nsRef = ns;
-    qp.onComplete = (tag: number, status: number): void => {
+    q.sq.onComplete = (tag: number, status: number): void => {
       if (this.prewarming) {
         q.free[q.nfree++] = tag;
         q.inflight--;
@@ -113,7 +119,7 @@ export class WorkerLoop {
     this.group.add(qp);
   }
 
-  /** Queue one I/O on q, stamped with `stampNs`. Returns false when the qpair has no room. */
+  /** Issue one I/O on q, stamped with `stampNs`. Returns false when all -q I/Os are outstanding. */
   private submitOne(q: QpairContext, stampNs: number): boolean {
     if (q.nfree === 0) return false;
     const tag = q.free[--q.nfree]!;
@@ -121,10 +127,8 @@ export class WorkerLoop {
     const lba = ns.gen.next();
     const read = ns.mix.isRead();
     const bs = ns.plan.blockSize;
-    const ok = read
-      ? q.qp.submitRead(ns.plan.nsid, lba, q.blocksPerIo, bs, q.data, tag * q.ioSize, tag)
-      : q.qp.submitWrite(ns.plan.nsid, lba, q.blocksPerIo, bs, q.data, tag * q.ioSize, tag);
-    if (!ok) { q.nfree++; return false; }
+    if (read) q.sq.submitRead(ns.plan.nsid, lba, q.blocksPerIo, bs, q.data, tag * q.ioSize, tag);
+    else q.sq.submitWrite(ns.plan.nsid, lba, q.blocksPerIo, bs, q.data, tag * q.ioSize, tag);
     q.submitNs[tag] = stampNs;
     q.isRead[tag] = read ? 1 : 0;
     q.inflight++;

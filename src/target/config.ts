@@ -65,7 +65,7 @@ export const TARGET_DEFAULTS = {
 
 const MAX_IO_SIZE_LIMIT = 8 * 1024 * 1024;
 const MAX_ICD_LIMIT = 128 * 1024;
-const MAX_QUEUE_DEPTH_LIMIT = 4096;
+export const MAX_QUEUE_DEPTH_LIMIT = 4096;
 
 /** A complete config with defaults; fields given in `over` replace them. */
 export function targetConfig(over: Partial<TargetConfig> = {}, allowedCpus?: number[]): TargetConfig {
