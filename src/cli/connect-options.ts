@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { ControllerOptions } from '../host/controller.js';
 import { checkNqn } from '../host/trid.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 
 export interface ConnectCliOptions {
   transportId: string;

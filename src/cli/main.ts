@@ -4,8 +4,8 @@
 import { Command, CommanderError } from 'commander';
 import { NvmeStatusError } from '../nvme/status.js';
 import { ConnectError, TransportError } from '../transport/errors.js';
-import { UserError } from './errors.js';
-import { ExitCode } from './exit-codes.js';
+import { UserError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
 import { registerPerfOptions } from './perf-command.js';
 import { registerTargetCommand } from './target-command.js';
 import { registerDiscoverCommand } from './discover-command.js';

@@ -5,8 +5,8 @@ import { parsePerfOptions, type RawPerfOptions } from './perf-options.js';
 import { runPerf } from '../engine/runner.js';
 import { runCompareModes } from '../engine/compare-modes.js';
 import { RpcTargetSampler } from '../engine/rpc-target-sampler.js';
-import { UsageError, UserError } from './errors.js';
-import { ExitCode } from './exit-codes.js';
+import { UsageError, UserError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
 import { writableDirProblem } from '../util/ensure-dir.js';
 import { dirname } from 'node:path';
 

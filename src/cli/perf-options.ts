@@ -1,5 +1,5 @@
 // Perf flags → PerfConfig. Every rejected value gets one line naming the flag.
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors.js';
 import { IO_PATTERNS, isMixed, type IoPattern, type PerfConfig, type ReactorMode } from '../engine/config.js';
 import { parseIntStrict, parseSize } from '../util/units.js';
 import { parseCoreMask } from '../util/cpu-mask.js';

@@ -7,8 +7,8 @@ import { TARGET_DEFAULTS, parseTargetFlags, type TargetFlags } from '../target/c
 import { startTarget } from '../target/target.js';
 import { JsonRpcServer } from '../rpc/server.js';
 import { targetRpcMethods } from '../target/rpc-methods.js';
-import { UsageError, UserError } from './errors.js';
-import { ExitCode } from './exit-codes.js';
+import { UsageError, UserError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];

@@ -9,7 +9,7 @@ import { launchedQueueDepth, runPerf, type RunOutcome } from './runner.js';
 import { RpcTargetSampler } from './rpc-target-sampler.js';
 import { writeComparison, type ModeComparison, type ModeRun } from '../report/comparison.js';
 import { formatComparison } from '../report/comparison-table.js';
-import { ExitCode } from '../cli/exit-codes.js';
+import { ExitCode } from '../exit-codes.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 

@@ -11,11 +11,11 @@ import type { TransportId } from '../transport/transport.js';
 import { DISCOVERY_NQN } from '../nvme/opcodes.js';
 import { describeStatus } from '../nvme/status.js';
 import { formatVersion } from '../nvme/registers.js';
-import { UsageError, UserError } from '../cli/errors.js';
-import { ExitCode } from '../cli/exit-codes.js';
+import { UsageError, UserError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
 import { launchBuiltinTarget, type LaunchedTarget } from '../launch/builtin-target.js';
 import { MAX_QUEUE_DEPTH_LIMIT, TARGET_DEFAULTS } from '../target/config.js';
-import { Field, Phase, SharedCounters } from '../workers/shared-counters.js';
+import { Field, Phase, SharedCounters } from './shared-counters.js';
 import type { PerfConfig } from './config.js';
 import type { NamespaceContextPlan, WorkerPlan, WorkloadPlan } from './plan.js';
 import type { WorkerResult } from './worker-result.js';
@@ -197,7 +197,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
 
     // 4. Workers.
     pool = new Piscina({
-      filename: new URL('../workers/perf-worker.js', import.meta.url).href,
+      filename: new URL('./perf-worker.js', import.meta.url).href,
       minThreads: workers, maxThreads: workers, concurrentTasksPerWorker: 1, idleTimeout: 60_000,
     });
     const tasks: Promise<WorkerResult>[] = plans.map((p) => pool!.run(p) as Promise<WorkerResult>);

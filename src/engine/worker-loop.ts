@@ -5,7 +5,7 @@ import { native } from '../native/index.js';
 import type { IoQpair } from '../transport/transport.js';
 import type { PollGroup } from '../host/poll-group.js';
 import { RequestQueue } from '../host/request-queue.js';
-import { Field, Phase, type SharedCounters } from '../workers/shared-counters.js';
+import { Field, Phase, type SharedCounters } from './shared-counters.js';
 import { DirectionStats } from './io-stats.js';
 import { LbaGenerator, RwMix } from './lba-generator.js';
 import { Prng } from './prng.js';

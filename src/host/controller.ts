@@ -1,7 +1,7 @@
 // Controller: the host side of one NVMe-oF association (admin queue + the I/O qpairs created from it).
 // Everything is synchronous with bounded waits (poll() on the socket), so tools can use it without
 // an event loop and workers can use the plain connect params.
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import {
   getFeaturesSqe, getLogPageSqe, identifySqe, keepAliveSqe, numberOfQueuesValue, setFeaturesSqe,
 } from '../nvme/admin-commands.js';

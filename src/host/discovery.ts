@@ -2,7 +2,7 @@
 // Read procedure as libnvme does it: the 20-byte header (GENCTR, NUMREC, RECFMT), then NUMREC×1024
 // bytes of entries from offset 1024 in chunks of at most 4 KiB, then the header again; when GENCTR
 // changed in between (or the controller answered Discover Restart), start over (bounded).
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import {
   decodeDiscoveryLogEntry, decodeDiscoveryLogHeader, DISCOVERY_ENTRY_SIZE, DISCOVERY_HEADER_SIZE,
   type DiscoveryLogEntry,

@@ -1,7 +1,7 @@
 // SPDK transport ID strings: `trtype:TCP adrfam:IPv4 traddr:10.0.0.1 trsvcid:4420 subnqn:nqn...`.
 // Pairs are separated by white space; key and value by the first ':' or '=' (as in SPDK, so NQN
 // values keep their colons). Keys are case-insensitive; trtype and adrfam values too.
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import { NQN_MAX_BYTES } from '../nvme/opcodes.js';
 import type { TransportId, TrType } from '../transport/transport.js';
 

@@ -3,8 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { processCpuNs } from './proc-stat.js';
-import { UsageError, UserError } from '../cli/errors.js';
-import { ExitCode } from '../cli/exit-codes.js';
+import { UsageError, UserError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
 
 export interface LaunchOptions {
   namespaces: string[];

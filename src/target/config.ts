@@ -1,7 +1,7 @@
 // Target configuration: the resolved, validated settings of one built-in NVMe/TCP target, and the
 // parser that turns `nvmf-perf target` flag strings into it. Every bad value throws a UsageError
 // whose one-line message names the flag and the value.
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import { DISCOVERY_NQN } from '../nvme/opcodes.js';
 import { parseCoreMask } from '../util/cpu-mask.js';
 import { validateNqn } from '../util/nqn.js';

@@ -5,8 +5,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { UserError } from '../cli/errors.js';
-import { ExitCode } from '../cli/exit-codes.js';
+import { UserError } from '../errors.js';
+import { ExitCode } from '../exit-codes.js';
 import { native, type WatchHandle } from '../native/index.js';
 import { TOOL_VERSION } from '../version.js';
 import type { NamespaceConfig, TargetConfig } from './config.js';

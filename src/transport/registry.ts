@@ -1,5 +1,5 @@
 // Transport lookup by TRID trtype (case-insensitive). Only TCP is implemented.
-import { UsageError } from '../cli/errors.js';
+import { UsageError } from '../errors.js';
 import { tcpTransport } from './tcp/tcp-transport.js';
 import type { TransportOps } from './transport.js';
 

@@ -12,7 +12,7 @@ import { PollGroup } from '../../src/host/poll-group.js';
 import { connectIoQpair } from '../../src/host/io-qpair.js';
 import { deallocateSync, flushSync, readSync, writeSync, writeZeroesSync } from '../../src/host/sync-io.js';
 import { parseTrid } from '../../src/host/trid.js';
-import { UsageError } from '../../src/cli/errors.js';
+import { UsageError } from '../../src/errors.js';
 import { DISCOVERY_NQN } from '../../src/nvme/opcodes.js';
 import { NvmeStatusError } from '../../src/nvme/status.js';
 import { ConnectError, TransportError } from '../../src/transport/errors.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parsePerfOptions, type RawPerfOptions } from '../../src/cli/perf-options.js';
-import { UsageError } from '../../src/cli/errors.js';
+import { UsageError } from '../../src/errors.js';
 import { parseCoreMask } from '../../src/util/cpu-mask.js';
 import { parseSize } from '../../src/util/units.js';
 

@@ -1,6 +1,6 @@
 // `nvmf-perf target` flag parsing: defaults and the exact one-line error for each bad value.
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/cli/errors.js';
+import { UsageError } from '../../src/errors.js';
 import { parseByteSize, parseListenAddress, parseTargetFlags, type TargetFlags } from '../../src/target/config.js';
 
 const CPUS = [0, 1];

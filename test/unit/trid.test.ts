@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/cli/errors.js';
+import { UsageError } from '../../src/errors.js';
 import { DEFAULT_TRSVCID, checkNqn, formatTrid, parseTrid } from '../../src/host/trid.js';
 import { UUID_NQN_PREFIX, bytesToUuid, defaultHostIdentity, hostIdFor, uuidToBytes } from '../../src/host/host-identity.js';
 import { getTransport } from '../../src/transport/registry.js';

@@ -1,4 +1,5 @@
-// Errors a user can cause. The CLI prints `nvmf-perf: <message>` (one line) and exits with the code.
+// Errors a user can cause. The CLI prints `nvmf-perf: <message>` (one line) and exits with the code. Bottom
+// layer: any module may throw these.
 import { ExitCode, type ExitCodeValue } from './exit-codes.js';
 
 export class UserError extends Error {

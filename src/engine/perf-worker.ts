@@ -3,9 +3,9 @@
 import { native } from '../native/index.js';
 import { PollGroup } from '../host/poll-group.js';
 import type { IoQpair } from '../transport/transport.js';
-import { WorkerLoop } from '../engine/worker-loop.js';
-import type { WorkerPlan } from '../engine/plan.js';
-import type { WorkerResult } from '../engine/worker-result.js';
+import { WorkerLoop } from './worker-loop.js';
+import type { WorkerPlan } from './plan.js';
+import type { WorkerResult } from './worker-result.js';
 import { Field, Phase, SharedCounters } from './shared-counters.js';
 
 /** Unmeasured closed-loop I/O before the start barrier (JIT warm-up of this thread and the target). */
