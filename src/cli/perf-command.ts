@@ -2,8 +2,8 @@
 import { Command, Option } from 'commander';
 import { native } from '../native/index.js';
 import { parsePerfOptions, type RawPerfOptions } from './perf-options.js';
-import { runPerf } from '../engine/runner.js';
-import { runCompareModes } from '../engine/compare-modes.js';
+import { runPerfCommand } from './perf-run.js';
+import { runCompareModes } from './compare-modes.js';
 import { RpcTargetSampler } from '../engine/rpc-target-sampler.js';
 import { UsageError, UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
@@ -72,7 +72,7 @@ export function registerPerfOptions(program: Command): void {
         }
       }
       try {
-        const outcome = await runPerf(config, { rateIops: config.rateIops, arrivals: config.arrivals, targetSampler: sampler });
+        const outcome = await runPerfCommand(config, { rateIops: config.rateIops, arrivals: config.arrivals, targetSampler: sampler });
         process.exitCode = outcome.exitCode;
       } finally {
         sampler?.stop();

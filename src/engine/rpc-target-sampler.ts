@@ -1,7 +1,7 @@
 // Samples a target's reactors once a second over its JSON-RPC socket with framework_get_reactors
 // (our target, or SPDK's nvmf_tgt: same field names; busy/idle are ticks at tick_rate Hz).
 import { JsonRpcClient } from '../rpc/client.js';
-import type { ReactorSample } from '../report/result-types.js';
+import type { ReactorSample } from './run-record.js';
 import type { TargetSampler } from './target-sampler.js';
 
 interface ReactorsReply {

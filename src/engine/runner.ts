@@ -1,7 +1,8 @@
-// Runs one perf job: resolve targets (or launch the built-in one), connect controllers, plan qpairs
-// over workers, run the workers (piscina, one pinned thread per core), print progress each second,
-// then build, print and write the result. Whatever was measured is written even when the run is
-// interrupted or the target dies.
+// The perf engine: one run, plans in, record out. Resolve targets (or launch the built-in one), connect
+// controllers, plan qpairs over workers, run the workers (piscina, one pinned thread per core), sample
+// the counters each second, and return what was measured — also when the run is interrupted
+// (RunControl) or the target dies. No printing, signals, files or exit codes: the command layer
+// (src/cli/perf-run.ts) does those through onNotice/onProgress and the returned RunRecord.
 import { Piscina } from 'piscina';
 import { native } from '../native/index.js';
 import { Controller } from '../host/controller.js';
@@ -9,7 +10,6 @@ import { discover } from '../host/discovery.js';
 import { parseTrid, formatTrid } from '../host/trid.js';
 import type { TransportId } from '../transport/transport.js';
 import { DISCOVERY_NQN } from '../nvme/opcodes.js';
-import { describeStatus } from '../nvme/status.js';
 import { formatVersion } from '../nvme/registers.js';
 import { UsageError, UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
@@ -20,16 +20,7 @@ import type { PerfConfig } from './config.js';
 import type { NamespaceContextPlan, WorkerPlan, WorkloadPlan } from './plan.js';
 import type { WorkerResult } from './worker-result.js';
 import { assignNamespaces } from './planner.js';
-import { TOOL_VERSION } from '../version.js';
-import {
-  SCHEMA_VERSION, type PerfResult, type RunStatus, type TargetInfo, type TimelinePoint,
-} from '../report/result-types.js';
-import {
-  buildLatency, buildNamespaceRows, buildWorkers, hostInfo, splitSummary,
-} from '../report/result-builder.js';
-import { formatSummary } from '../report/summary-table.js';
-import { writeResult } from '../report/result-writer.js';
-import { formatProgressLine, ProgressPrinter } from '../report/progress-line.js';
+import type { RunRecord, RunStatus, TargetInfo, TimelinePoint } from './run-record.js';
 import type { TargetSampler } from './target-sampler.js';
 import { RpcTargetSampler } from './rpc-target-sampler.js';
 import { tmpdir } from 'node:os';
@@ -43,14 +34,36 @@ export interface RunOptions {
   targetSampler?: TargetSampler;
   /** Use this launched target instead of launching one (compare-modes keeps one per mode). */
   launched?: LaunchedTarget;
-  /** Do not print the summary (compare-modes prints its own table). */
-  quiet?: boolean;
+  /** One-line notes for the user (target launched, I/O waiting in the host…). */
+  onNotice?: (msg: string) => void;
+  /** Once a second: the interval's point ('warmup' points are not kept in the timeline). */
+  onProgress?: (point: TimelinePoint, phase: 'warmup' | 'run', elapsedSec: number, totalSec: number) => void;
+  /** Lets the caller end the run early (signals are the command layer's business). */
+  control?: RunControl;
 }
 
-export interface RunOutcome {
-  result: PerfResult;
-  path: string;
-  exitCode: number;
+/** Ends a run early: interrupt() stops the workers; the run returns what was measured, status 'interrupted'. */
+export class RunControl {
+  private handler: ((reason: string) => void) | null = null;
+  private pending: string | null = null;
+  private done = false;
+
+  /** True once interrupt() was called. */
+  get interrupted(): boolean { return this.done; }
+
+  interrupt(reason: string): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.handler) this.handler(reason); else this.pending = reason;
+  }
+
+  /** The engine's side: `fn` runs on interrupt (at once when it came before the run started). */
+  attach(fn: (reason: string) => void): void {
+    this.handler = fn;
+    if (this.pending !== null) { const r = this.pending; this.pending = null; fn(r); }
+  }
+
+  detach(): void { this.handler = null; }
 }
 
 interface ConnectedNamespace {
@@ -61,7 +74,6 @@ interface ConnectedNamespace {
   label: string;
 }
 
-const log = (msg: string): void => { process.stderr.write(`nvmf-perf: ${msg}\n`); };
 
 /** Each -r value → one or more controller TRIDs (a TRID without subnqn expands through discovery). */
 function resolveTrids(texts: string[], hostnqn: string | undefined): TransportId[] {
@@ -88,7 +100,8 @@ export function launchedQueueDepth(config: Pick<PerfConfig, 'ioDepth' | 'ioSize'
   return Math.min(MAX_QUEUE_DEPTH_LIMIT, Math.max(TARGET_DEFAULTS.maxQueueDepth, want));
 }
 
-export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promise<RunOutcome> {
+export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promise<RunRecord> {
+  const log = opts.onNotice ?? ((): void => undefined);
   const controllers: Controller[] = [];
   let launched = opts.launched;
   const ownsTarget = launched === undefined;
@@ -102,6 +115,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
   let launchedMode: 'poll' | 'interrupt' = config.mode;
 
   try {
+    if (opts.control?.interrupted) throw new UserError('interrupted before the run started', ExitCode.Interrupted);
     // 1. Targets.
     let tridTexts = config.transportIds;
     if (tridTexts.length === 0) {
@@ -211,15 +225,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
       if (status === 'complete') { status = s; error = why; }
       counters.stop();
     };
-    const onSignal = (sig: NodeJS.Signals): void => {
-      if (status === 'interrupted') { log(`second ${sig}: exiting now`); process.exit(ExitCode.Interrupted); }
-      progressPrinter.done();
-      log(`${sig}: stopping the run; results so far will be written`);
-      stopWith('interrupted', `interrupted by ${sig}`);
-    };
-    const progressPrinter = new ProgressPrinter(process.stderr, config.progress);
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    opts.control?.attach((why) => stopWith('interrupted', why));
     void launched?.exited.then(({ code, signal }) => {
       stopWith('partial', `the target exited during the run (${signal ?? `exit code ${code}`})`);
     });
@@ -246,7 +252,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
       const cur = snapshot(counters, workers, native.monoNs(), launched);
       const point = deltaPoint(prev, cur, (cur.at - warmEnd) / 1e9);
       const warm = cur.at < warmEnd + 0.05e9;
-      progressPrinter.line(formatProgressLine(point, warm ? 'warmup' : 'run', Math.round((cur.at - t0) / 1e9), totalSec));
+      opts.onProgress?.(point, warm ? 'warmup' : 'run', Math.round((cur.at - t0) / 1e9), totalSec);
       if (!warm) {
         if (sampler) {
           const reactors = sampler.sample();
@@ -266,82 +272,25 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     const last = snapshot(counters, workers, Math.min(native.monoNs(), endNs), launched);
     if (last.at - prev.at > 0.05e9 && last.at > warmEnd) {
       const point = deltaPoint(prev, last, (last.at - warmEnd) / 1e9);
-      progressPrinter.line(formatProgressLine(point, 'run', Math.round((last.at - t0) / 1e9), totalSec));
+      opts.onProgress?.(point, 'run', Math.round((last.at - t0) / 1e9), totalSec);
       if (sampler) {
         const reactors = sampler.sample();
         if (reactors) point.targetReactors = reactors;
       }
       timeline.push(point);
     }
-    progressPrinter.done();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    opts.control?.detach();
 
-    // 6. Result.
+    // 6. The record (the report layer builds the result document from it).
     const workerError = results.find((r) => r.error);
     if (workerError && status === 'complete') { status = 'partial'; error = `core ${workerError.core}: ${workerError.error}`; }
     else if (workerError && status === 'partial' && error === 'a worker failed') error = `core ${workerError.core}: ${workerError.error}`;
-    const measuredNs = Math.max(...results.map((r) => r.measuredNs), 0);
-    const seconds = measuredNs / 1e9;
-    const allReads = results.flatMap((r) => r.contexts.map((c) => c.read));
-    const allWrites = results.flatMap((r) => r.contexts.map((c) => c.write));
-    const total = splitSummary(allReads, allWrites, seconds);
-    const ioErrors = total.total.errors;
-    const firstErr = results.find((r) => r.firstErrorStatus !== undefined)?.firstErrorStatus;
-    if (ioErrors > 0 && !error) error = `${ioErrors} I/O error(s), first: ${describeStatus(firstErr ?? 0, 'nvm')}`;
-
-    const result: PerfResult = {
-      schemaVersion: SCHEMA_VERSION,
-      tool: { name: 'nvmf-perf', version: TOOL_VERSION },
-      timestamp: startedAt.toISOString(),
-      status,
-      ...(error ? { error } : {}),
-      commandLine: config.commandLine,
-      host: hostInfo(),
-      config: {
-        ioDepth: config.ioDepth, ioSize: config.ioSize, pattern: config.pattern, rwmixread: config.rwmixread,
-        timeSec: config.timeSec, warmupSec: config.warmupSec, numQpairs: config.numQpairs, cores: config.cores,
-        latencyTracking: config.latencyTracking, headerDigest: config.hdgst, dataDigest: config.ddgst,
-        hostnqn: controllers[0]?.hostnqn ?? config.hostnqn ?? '', seed: config.seed, mode: config.mode,
-        rateIops, arrivals, transportIds: tids.map(formatTrid),
-      },
-      targets,
-      durationSec: seconds,
-      total,
-      workers: buildWorkers(results, seconds),
-      namespaces: buildNamespaceRows(results, namespaces.map((n) => n.label), seconds, namespaces.map((n) => n.targetIndex)),
-      timeline,
-      latency: buildLatency(results),
+    return {
+      config, startedAt, status, ...(error ? { error } : {}), rateIops, arrivals,
+      transportIds: tids.map(formatTrid), hostnqn: controllers[0]?.hostnqn ?? config.hostnqn ?? '',
+      targets, namespaceLabels: namespaces.map((n) => n.label), namespaceTargets: namespaces.map((n) => n.targetIndex),
+      workers: results, timeline, ...(launched ? { launchedPid: launched.pid } : {}),
     };
-    if (launched && timeline.length > 0) {
-      const cpuNs = timeline.reduce((s, p) => s + (p.targetCpuCores ?? 0) * p.intervalSec * 1e9, 0);
-      result.targetCpu = { pid: launched.pid, cpuNs, cores: seconds > 0 ? cpuNs / 1e9 / seconds : 0,
-        cpuUsPerIo: total.total.ios > 0 ? cpuNs / 1e3 / total.total.ios : 0 };
-    }
-    if (rateIops > 0) {
-      const backlog = results.reduce((s, r) => s + (r.backlog ?? 0), 0);
-      const achieved = total.total.iops;
-      result.rate = { requestedIops: rateIops, achievedIops: achieved,
-        sustained: backlog <= Math.max(2, rateIops * 0.01) && achieved >= rateIops * 0.95 };
-    }
-
-    // Print first: if the file cannot be written (disk full...), what was measured is still shown.
-    if (!opts.quiet) {
-      process.stdout.write(formatSummary(result, { latency: config.latencyTracking }) + '\n');
-    }
-    let path = '';
-    let writeFailed = false;
-    try {
-      path = writeResult(result, { jsonPath: config.jsonPath, resultsDir: config.resultsDir });
-      log(`result written to ${path}`);
-    } catch (e) {
-      writeFailed = true;
-      log((e as Error).message);
-    }
-    if (status !== 'complete' && error) log(status === 'interrupted' ? error : `run ended early: ${error}`);
-    const exitCode = status === 'interrupted' ? ExitCode.Interrupted
-      : status === 'partial' || ioErrors > 0 || writeFailed ? ExitCode.RunFailed : ExitCode.Ok;
-    return { result, path, exitCode };
   } finally {
     for (const c of controllers) {
       try { c.shutdown(); } catch { /* the target may be gone */ }

@@ -3,6 +3,10 @@
 
 export const SCHEMA_VERSION = 1;
 
+// What the engine produces and the document carries as is (defined with the engine's output).
+import type { NamespaceInfo, ReactorSample, RunStatus, TargetInfo, TimelinePoint } from '../engine/run-record.js';
+export type { NamespaceInfo, ReactorSample, RunStatus, TargetInfo, TimelinePoint };
+
 /** Latency and throughput of a set of I/Os. Latencies in microseconds. */
 export interface IoSummary {
   ios: number;
@@ -44,29 +48,6 @@ export interface HostInfo {
   kernel: string;
   node: string;
   platform: string;
-}
-
-export interface NamespaceInfo {
-  nsid: number;
-  blockSize: number;
-  sizeBlocks: number;
-  sizeBytes: number;
-}
-
-export interface TargetInfo {
-  trid: string;
-  subnqn: string;
-  cntlid: number;
-  mn: string;
-  sn: string;
-  fr: string;
-  /** NVMe version the controller reports, e.g. "1.4". */
-  version: string;
-  maxTransferBytes: number;
-  ioQueuesGranted: number;
-  namespaces: NamespaceInfo[];
-  /** Set when nvmf-perf launched this target itself. */
-  launched?: { pid: number; namespace: string; reactorCores: number[]; mode: 'poll' | 'interrupt' };
 }
 
 export interface ResolvedConfig {
@@ -116,38 +97,6 @@ export interface NamespaceRow {
   /** HDR histogram (ns, compressed base64) of this row's reads and writes, for per-row percentiles. */
   histogramNs?: string;
 }
-
-/** One sample of one target reactor (framework_get_reactors fields). */
-export interface ReactorSample {
-  lcore: number;
-  /** Cumulative busy / idle time of the reactor in ns (converted from ticks at tick_rate). */
-  busy: number;
-  idle: number;
-  inInterrupt: boolean;
-  /** Connections (qpairs) the reactor serves, when the target reports it. */
-  connections?: number;
-  qpairs?: number;
-}
-
-export interface TimelinePoint {
-  /** Seconds since the measured phase started (end of the interval). */
-  t: number;
-  intervalSec: number;
-  iops: number;
-  readIops: number;
-  writeIops: number;
-  mibps: number;
-  avgLatUs: number;
-  /** Per worker, in worker order. */
-  busyPct: number[];
-  cpuPct: number[];
-  /** Target process CPU over the interval, in cores (1.0 = one full core), when known. */
-  targetCpuCores?: number;
-  /** Target reactors as sampled over RPC, when known. */
-  targetReactors?: ReactorSample[];
-}
-
-export type RunStatus = 'complete' | 'interrupted' | 'partial';
 
 export interface PerfResult {
   schemaVersion: number;

@@ -4,9 +4,10 @@
 // comparison are written to the results directory.
 import { launchBuiltinTarget, type LaunchedTarget } from '../launch/builtin-target.js';
 import { native } from '../native/index.js';
-import type { PerfConfig, ReactorMode } from './config.js';
-import { launchedQueueDepth, runPerf, type RunOutcome } from './runner.js';
-import { RpcTargetSampler } from './rpc-target-sampler.js';
+import type { PerfConfig, ReactorMode } from '../engine/config.js';
+import { launchedQueueDepth } from '../engine/runner.js';
+import { RpcTargetSampler } from '../engine/rpc-target-sampler.js';
+import { runPerfCommand, type RunOutcome } from './perf-run.js';
 import { writeComparison, type ModeComparison, type ModeRun } from '../report/comparison.js';
 import { formatComparison } from '../report/comparison-table.js';
 import { ExitCode } from '../exit-codes.js';
@@ -44,7 +45,7 @@ async function runMode(config: PerfConfig, mode: ReactorMode, opts: CompareOptio
   try {
     await sampler.start();
     log(`${label}: ${mode} mode (target pid ${target.pid}, reactor core ${reactor.join(',')})`);
-    outcome = await runPerf({ ...config, mode, transportIds: [] }, {
+    outcome = await runPerfCommand({ ...config, mode, transportIds: [] }, {
       launched: target, targetSampler: sampler, rateIops, arrivals: opts.arrivals, quiet: true,
     });
     const idleCores = outcome.result.status === 'complete' && !target.hasExited ? await measureIdle(target, opts.idleSec) : -1;
