@@ -115,7 +115,6 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
   let launchedMode: 'poll' | 'interrupt' = config.mode;
 
   try {
-    if (opts.control?.interrupted) throw new UserError('interrupted before the run started', ExitCode.Interrupted);
     // 1. Targets.
     let tridTexts = config.transportIds;
     if (tridTexts.length === 0) {
