@@ -4,6 +4,7 @@ import type { PerfConfig } from '../engine/config.js';
 import type { WorkerResult } from '../engine/worker-result.js';
 import { formatDistribution, type SizeOrPercent } from '../engine/workload-spec.js';
 import type { ResolvedConfig, VerifySummary, WorkloadSource } from './result-types.js';
+import { compactSize } from './result-writer.js';
 
 export interface ResultExtras {
   config: Pick<ResolvedConfig, 'bssplit' | 'randomDistribution' | 'range' | 'verify' | 'thinktimeUs'>;
@@ -46,9 +47,15 @@ export function resultExtras(c: PerfConfig, results: readonly WorkerResult[]): R
 }
 
 /** Summary lines for the text report (empty when the run did not verify or come from a job file). */
-export function workloadLines(r: { verify?: VerifySummary; workload?: WorkloadSource }): string[] {
+export function workloadLines(r: { config: ResolvedConfig; verify?: VerifySummary; workload?: WorkloadSource }): string[] {
   const lines: string[] = [];
   if (r.workload) lines.push(`job file ${r.workload.file}, section [${r.workload.section}]`);
+  const c = r.config, shape: string[] = [];
+  if (c.bssplit) shape.push(`bssplit ${c.bssplit.map((e) => `${compactSize(e.bytes)}/${+e.percent.toFixed(2)}%`).join(' ')}`);
+  if (c.randomDistribution) shape.push(`offsets ${c.randomDistribution}`);
+  if (c.range) shape.push(`range offset ${c.range.offset}${c.range.size ? `, size ${c.range.size}` : ''}`);
+  if (c.thinktimeUs) shape.push(`thinktime ${c.thinktimeUs} us`);
+  if (shape.length > 0) lines.push(`workload: ${shape.join('; ')}`);
   const v = r.verify;
   if (v) {
     lines.push(`verify: ${v.blocksWritten} blocks written, ${v.blocksChecked} blocks checked, ${v.mismatches} mismatch(es)`);
