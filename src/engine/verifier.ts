@@ -23,6 +23,8 @@ export const MAX_VERIFY_BLOCKS = 2 ** 25;
 const MAX_DETAILS = 20;
 /** --verify writes the range before the start barrier; the runner waits this much longer for readiness. */
 export const VERIFY_PREFILL_TIMEOUT_MS = 600_000;
+/** Bound of the read-back pass after the measured run. */
+export const VERIFY_SWEEP_TIMEOUT_MS = 600_000;
 
 export interface VerifyMismatch {
   lba: number;

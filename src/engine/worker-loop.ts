@@ -12,7 +12,7 @@ import type { NamespaceContextPlan, WorkloadPlan } from './plan.js';
 import type { ContextResult } from './worker-result.js';
 import { isRandom } from './config.js';
 import { BlockSizeSplit } from './bs-split.js';
-import { Verifier } from './verifier.js';
+import { Verifier, VERIFY_SWEEP_TIMEOUT_MS } from './verifier.js';
 
 /** Per namespace: generator, mix and statistics shared by its -P qpairs. */
 class NamespaceContext {
@@ -86,7 +86,7 @@ export class WorkerLoop {
   private cumErrors = 0;
   private firstErrorStatus: number | undefined;
   private readonly thinkNs: number;
-  private prefillErrors = 0;
+  private sweepErrors = 0;
 
   constructor(private readonly index: number, private readonly workload: WorkloadPlan,
     private readonly counters: SharedCounters, private readonly group: PollGroup) {
@@ -117,7 +117,8 @@ export class WorkerLoop {
     qp.onComplete = (tag: number, status: number): void => {
       const v = nsRef.verifier;
       if (v) {
-        if (q.isRead[tag] === 0) { v.endWrite(q.lba[tag]!, q.blocks[tag]!); if (status !== 0 && this.prewarming) this.prefillErrors++; }
+        if (status !== 0 && this.prewarming) this.sweepErrors++;
+        if (q.isRead[tag] === 0) v.endWrite(q.lba[tag]!, q.blocks[tag]!);
         else if (status === 0) v.endRead(q.verifyBase + tag * q.blocksPerIo, q.lba[tag]!, q.blocks[tag]!, q.data, q.data32, tag * q.ioSize);
       }
       if (thinkNs > 0) q.nextSubmitNs = native.monoNs() + thinkNs;
@@ -299,6 +300,9 @@ export class WorkerLoop {
     this.recording = false;
     this.publish(busy, idle, cpuNs, error ? Phase.Failed : Phase.Draining);
     if (!error) this.drain(2000);
+    if (!error && this.workload.verify) {
+      try { this.sweep(false, VERIFY_SWEEP_TIMEOUT_MS); } catch (e) { error = (e as Error).message; }
+    }
     const contexts = this.nsContexts.map((c) => c.result());
     for (const c of this.nsContexts) { c.read.destroy(); c.write.destroy(); }
     this.publish(busy, idle, cpuNs, error ? Phase.Failed : Phase.Done);
@@ -325,18 +329,21 @@ export class WorkerLoop {
   }
 
   /**
-   * --verify: write every block of each context's range once (sequentially, at the queue depth, not
-   * measured) so that every later read has an expected content. Bounded by `timeoutMs`.
+   * --verify: write every block of each context's range once (before the start barrier, so every
+   * later read has an expected content), or read every block back once (after the measured run).
+   * Sequential at the queue depth, not measured; bounded by `timeoutMs`.
    */
-  prefill(timeoutMs: number): void {
+  sweep(write: boolean, timeoutMs: number): void {
     this.prewarming = true;
+    this.sweepErrors = 0;
     try {
       const deadline = native.monoNs() + timeoutMs * 1e6;
       const cursor = new Map<NamespaceContext, number>();
       for (const ns of this.nsContexts) cursor.set(ns, 0);
       let pending = true;
       while (pending) {
-        if (native.monoNs() > deadline) throw new Error(`verify: writing the range took longer than ${timeoutMs / 1000} s`);
+        if (native.monoNs() > deadline) throw new Error(`verify: ${write ? 'writing' : 'reading back'} the range took longer than ${timeoutMs / 1000} s`);
+        if (!write && this.counters.stopRequested()) break;
         pending = false;
         for (const q of this.qctxs) {
           const ns = q.ns, v = ns.verifier;
@@ -346,13 +353,17 @@ export class WorkerLoop {
             const blocks = Math.min(q.blocksPerIo, v.rangeBlocks - off);
             const lba = v.startBlock + off;
             const tag = q.free[--q.nfree]!;
-            v.beginWrite(lba, blocks, q.data, q.data32, tag * q.ioSize);
-            if (!q.qp.submitWrite(ns.plan.nsid, lba, blocks, ns.plan.blockSize, q.data, tag * q.ioSize, tag)) {
-              v.abortWrite(lba, blocks);
+            const at = tag * q.ioSize, bs = ns.plan.blockSize;
+            if (write) v.beginWrite(lba, blocks, q.data, q.data32, at);
+            else v.beginRead(q.verifyBase + tag * q.blocksPerIo, lba, blocks);
+            const ok = write ? q.qp.submitWrite(ns.plan.nsid, lba, blocks, bs, q.data, at, tag)
+              : q.qp.submitRead(ns.plan.nsid, lba, blocks, bs, q.data, at, tag);
+            if (!ok) {
+              if (write) v.abortWrite(lba, blocks);
               q.nfree++;
               break;
             }
-            q.lba[tag] = lba; q.blocks[tag] = blocks; q.isRead[tag] = 0; q.inflight++;
+            q.lba[tag] = lba; q.blocks[tag] = blocks; q.isRead[tag] = write ? 0 : 1; q.inflight++;
             off += blocks;
           }
           cursor.set(ns, off);
@@ -360,7 +371,9 @@ export class WorkerLoop {
         }
         for (const q of this.qctxs) q.qp.processCompletions();
       }
-      if (this.prefillErrors > 0) throw new Error(`verify: ${this.prefillErrors} write(s) failed while writing the range first`);
+      if (this.sweepErrors > 0) {
+        throw new Error(`verify: ${this.sweepErrors} I/O(s) failed while ${write ? 'writing the range first' : 'reading the range back'}`);
+      }
     } finally {
       this.prewarming = false;
     }

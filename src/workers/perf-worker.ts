@@ -29,7 +29,7 @@ export default function runPerfWorker(plan: WorkerPlan): WorkerResult {
         loop.addQpair(ctx, qp, (plan.workload.seed + 7919 * (plan.index * 1024 + k++)) >>> 0);
       }
     }
-    if (plan.workload.verify) loop.prefill(VERIFY_PREFILL_TIMEOUT_MS);
+    if (plan.workload.verify) loop.sweep(true, VERIFY_PREFILL_TIMEOUT_MS);
     loop.prewarm(PREWARM_MS);
     counters.set(plan.index, Field.Phase, Phase.Ready);
     counters.markReady();

@@ -72,6 +72,17 @@ describe('--verify', () => {
     expect(r.stdout).toMatch(/verify: \d+ blocks written, \d+ blocks checked, 0 mismatch\(es\)/);
   });
 
+  it('a write-only workload is checked by the read-back pass at the end: every block of the range', () => {
+    const json = join(dir, 'verify-write.json');
+    const r = spawnSync(process.execPath, [CLI, '-q', '8', '-s', '4k', '-w', 'randwrite', '--verify', '-t', '1',
+      '--target-ns', 'ram:16MiB', '--json', json, '--no-progress'], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const res = JSON.parse(readFileSync(json, 'utf8')) as PerfResult;
+    expect(res.total.read.ios).toBe(0);
+    expect(res.verify!.blocksChecked).toBe((16 * 2 ** 20) / res.targets[0]!.namespaces[0]!.blockSize);
+    expect(res.verify!.mismatches).toBe(0);
+  });
+
   it('a block overwritten in the file namespace behind the host is reported as a mismatch at its LBA (exit 1)', async () => {
     const BS = 4096, LBA = 100, RANGE_BLOCKS = 256;
     const path = join(dir, 'ns.img');
