@@ -62,6 +62,7 @@ export async function runPerfCommand(config: PerfConfig, opts: PerfRunOptions = 
   const { status, error } = result;
   if (status !== 'complete' && error) log(status === 'interrupted' ? error : `run ended early: ${error}`);
   const exitCode = status === 'interrupted' ? ExitCode.Interrupted
-    : status === 'partial' || result.total.total.errors > 0 || writeFailed ? ExitCode.RunFailed : ExitCode.Ok;
+    : status === 'partial' || result.total.total.errors > 0 || writeFailed || (result.verify?.mismatches ?? 0) > 0
+      ? ExitCode.RunFailed : ExitCode.Ok;
   return { result, path, exitCode };
 }

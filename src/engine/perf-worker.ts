@@ -4,6 +4,7 @@ import { native } from '../native/index.js';
 import { PollGroup } from '../host/poll-group.js';
 import type { IoQpair } from '../transport/transport.js';
 import { WorkerLoop } from './worker-loop.js';
+import { VERIFY_PREFILL_TIMEOUT_MS } from './verifier.js';
 import type { WorkerPlan } from './plan.js';
 import type { WorkerResult } from './worker-result.js';
 import { Field, Phase, SharedCounters } from './shared-counters.js';
@@ -27,6 +28,7 @@ export default function runPerfWorker(plan: WorkerPlan): WorkerResult {
         loop.addQpair(ctx, qp, (plan.workload.seed + 7919 * (plan.index * 1024 + k++)) >>> 0);
       }
     }
+    if (plan.workload.verify) loop.sweep(true, VERIFY_PREFILL_TIMEOUT_MS);
     loop.prewarm(PREWARM_MS);
     counters.set(plan.index, Field.Phase, Phase.Ready);
     counters.markReady();

@@ -23,6 +23,8 @@ import { assignNamespaces } from './planner.js';
 import type { RunRecord, RunStatus, TargetInfo, TimelinePoint } from './run-record.js';
 import type { TargetSampler } from './target-sampler.js';
 import { RpcTargetSampler } from './rpc-target-sampler.js';
+import { contextRanges, workloadExtras, bssplitProblem } from './workload-run.js';
+import { VERIFY_PREFILL_TIMEOUT_MS } from './verifier.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -155,6 +157,8 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
         if (config.ioSize % n.blockSize !== 0) {
           throw new UsageError(`-s/--io-size ${config.ioSize} is not a multiple of the block size ${n.blockSize} of NSID ${n.nsid} at ${formatTrid(tid)}`);
         }
+        const splitWhy = bssplitProblem(config, n.blockSize);
+        if (splitWhy) throw new UsageError(`${splitWhy} of NSID ${n.nsid} at ${formatTrid(tid)}`);
         if (config.ioSize > n.sizeBytes) {
           throw new UsageError(`-s/--io-size ${config.ioSize} is larger than NSID ${n.nsid} (${n.sizeBytes} bytes) at ${formatTrid(tid)}`);
         }
@@ -186,7 +190,10 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     const workload: WorkloadPlan = {
       ioDepth: config.ioDepth, ioSize: config.ioSize, pattern: config.pattern, rwmixread: config.rwmixread,
       seed: config.seed, mode: config.mode, rateIops: rateIops > 0 ? rateIops / workers : 0, arrivals,
+      ...workloadExtras(config),
     };
+    const ranges = contextRanges(config, assign, namespaces);
+    if (typeof ranges === 'string') throw new UsageError(ranges);
     const plans: WorkerPlan[] = assign.map((nsIdxs, w) => ({
       index: w, core: config.cores[w]!, workers, workload,
       countersSab: counters.countersSab, controlSab: counters.controlSab,
@@ -204,7 +211,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
           const want = config.ioDepth * Math.ceil(config.ioSize / ctrl.maxTransferBytes);
           qpairs.push(ctrl.ioQpairParams(qid, Math.max(2, Math.min(want, ctrl.maxIoQueueDepth))));
         }
-        return { nsIndex, nsid: ns.nsid, blockSize: ns.blockSize, sizeBlocks: ns.sizeBlocks, qpairs };
+        return { nsIndex, nsid: ns.nsid, blockSize: ns.blockSize, sizeBlocks: ns.sizeBlocks, ...ranges(w, nsIndex), qpairs };
       }),
     }));
 
@@ -230,7 +237,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     });
 
     // Wait until every worker connected its qpairs (or failed).
-    const readyDeadline = Date.now() + 60_000;
+    const readyDeadline = Date.now() + 60_000 + (config.verify ? VERIFY_PREFILL_TIMEOUT_MS : 0);
     while (counters.readyCount() < workers && settled < workers && Date.now() < readyDeadline && !counters.stopRequested()) {
       await new Promise((r) => setTimeout(r, 5));
     }

@@ -5,6 +5,7 @@ import { describeStatus } from '../nvme/status.js';
 import { TOOL_VERSION } from '../version.js';
 import { buildLatency, buildNamespaceRows, buildWorkers, hostInfo, splitSummary } from './result-builder.js';
 import { SCHEMA_VERSION, type PerfResult } from './result-types.js';
+import { resultExtras } from './workload-result.js';
 
 export function buildPerfResult(rec: RunRecord): PerfResult {
   const { config, workers: results, timeline, rateIops } = rec;
@@ -17,6 +18,8 @@ export function buildPerfResult(rec: RunRecord): PerfResult {
   const ioErrors = total.total.errors;
   const firstErr = results.find((r) => r.firstErrorStatus !== undefined)?.firstErrorStatus;
   if (ioErrors > 0 && !error) error = `${ioErrors} I/O error(s), first: ${describeStatus(firstErr ?? 0, 'nvm')}`;
+  const extras = resultExtras(config, results);
+  if (extras.verify && extras.verify.mismatches > 0 && !error) error = extras.verifyError;
 
   const result: PerfResult = {
     schemaVersion: SCHEMA_VERSION,
@@ -31,8 +34,9 @@ export function buildPerfResult(rec: RunRecord): PerfResult {
       timeSec: config.timeSec, warmupSec: config.warmupSec, numQpairs: config.numQpairs, cores: config.cores,
       latencyTracking: config.latencyTracking, headerDigest: config.hdgst, dataDigest: config.ddgst,
       hostnqn: rec.hostnqn, seed: config.seed, mode: config.mode,
-      rateIops, arrivals: rec.arrivals, transportIds: rec.transportIds,
+      rateIops, arrivals: rec.arrivals, transportIds: rec.transportIds, ...extras.config,
     },
+    ...(extras.workload ? { workload: extras.workload } : {}),
     targets: rec.targets,
     durationSec: seconds,
     total,
@@ -40,6 +44,7 @@ export function buildPerfResult(rec: RunRecord): PerfResult {
     namespaces: buildNamespaceRows(results, rec.namespaceLabels, seconds, rec.namespaceTargets),
     timeline,
     latency: buildLatency(results),
+    ...(extras.verify ? { verify: extras.verify } : {}),
   };
   if (rec.launchedPid !== undefined && timeline.length > 0) {
     const cpuNs = timeline.reduce((s, p) => s + (p.targetCpuCores ?? 0) * p.intervalSec * 1e9, 0);
