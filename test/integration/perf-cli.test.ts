@@ -164,11 +164,11 @@ describe('failures', () => {
     expect(r.stderr).toMatch(re);
   });
 
-  it('-q 128 -s 1m against a target granting 128 entries (8 per I/O at 128 KiB MDTS): runs, the wait in the host counts in the latency', async () => {
+  it('-q 128 -s 1m against a target granting 128 entries (8 per I/O at 128 KiB MDTS): runs, data verified, the wait in the host counts in the latency', async () => {
     const t = await launchBuiltinTarget({ namespaces: ['ram:64MiB'], reactorCores: [1], extraArgs: ['--max-queue-depth', '128'] });
     try {
       const json = join(dir, 'q128.json');
-      const r = spawnSync(process.execPath, [CLI, '-q', '128', '-s', '1m', '-w', 'read', '-t', '2', '-r', t.trid, '--json', json, '--no-progress'],
+      const r = spawnSync(process.execPath, [CLI, '-q', '128', '-s', '1m', '-w', 'read', '--verify', '-t', '2', '-r', t.trid, '--json', json, '--no-progress'],
         { encoding: 'utf8', timeout: 60_000 });
       expect(r.status, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/^nvmf-perf: note: -q 128 × 8 command\(s\) per 1048576-byte I\/O needs 1024 queue entries but .* grants 128; the rest wait in the host's software queue/m);
@@ -177,6 +177,9 @@ describe('failures', () => {
       expect(res.status).toBe('complete');
       expect(res.total.total.errors).toBe(0);
       expect(res.total.total.ios).toBeGreaterThan(0);
+      // --verify wrote the namespace through the same queue first; every block read back matched.
+      expect(res.verify!.mismatches).toBe(0);
+      expect(res.verify!.blocksChecked).toBeGreaterThan(0);
       // Little's law: 128 I/Os always outstanding from the engine's point of view, so mean latency ×
       // IOPS ≈ 128; were the time queued in the host left out it would be ≈ 16 (what fits the queue).
       const inFlight = res.total.total.avgUs * res.total.total.iops / 1e6;
