@@ -1,3 +1,5 @@
+import type { TargetLaunchSpec } from '../launch/launched-target.js';
+
 // The resolved configuration of a perf run (what the CLI validated; what workers execute; what results record).
 
 export type IoPattern = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw';
@@ -28,6 +30,8 @@ export interface PerfConfig {
   progress: boolean;
   /** Namespace of the launched target (`--target-ns`). */
   targetNs: string;
+  /** Which target to launch when no -r is given (`--target`, `--spdk-bin`, `--spdk-args`). */
+  target: TargetLaunchSpec;
   mode: ReactorMode;
   /** Open loop: total IOPS to issue (0 = closed loop at the queue depth). */
   rateIops: number;
