@@ -202,7 +202,7 @@ async function startOnce(port: number, opts: SpdkTargetOptions): Promise<SpdkTar
   }
   const pid = Number(fields.pid ?? entry.pid);
   entry.pid = pid;
-  const nqn = fields.subnqn ?? opts.nqn ?? '';
+  const nqn = /\bsubnqn:(\S+)/.exec(ready)?.[1] ?? '';
   const addr = `trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:${port}`;
   const client = new JsonRpcClient(rpcSocket, 20_000);
   let stopping: Promise<void> | undefined;
