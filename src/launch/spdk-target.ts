@@ -222,6 +222,9 @@ export async function launchSpdkTarget(opts: SpdkLaunchOptions): Promise<Launche
     for (;;) {
       if (exitedFlag) {
         const { code, signal } = await exited;
+        // An option nvmf_tgt does not know can only have come from --spdk-args.
+        const bad = /(unrecognized option|invalid option|option requires an argument).*$/m.exec(log)?.[0];
+        if (bad && opts.args.length > 0) throw new UsageError(`--spdk-args: nvmf_tgt: ${bad.trim()}`);
         throw failed(`exited before it was ready (${signal ?? `exit code ${code}`})`);
       }
       if (existsSync(rpcSocket)) {

@@ -233,6 +233,7 @@ export interface CommandRun {
   /** stdout + stderr in arrival order. */
   output: string;
   timedOut: boolean;
+  pid: number | undefined;
 }
 
 /** Runs a command with a time limit (SIGTERM, SIGKILL 5 s later). Never rejects. */
@@ -257,14 +258,17 @@ export function runCommand(cmd: string, args: string[], limitMs: number): Promis
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (killTimer) clearTimeout(killTimer);
-      resolve({ code, signal, stdout, stderr, output, timedOut });
+      resolve({ code, signal, stdout, stderr, output, timedOut, pid: child.pid });
     });
   });
 }
 
 /** `spdk.sh perf|identify|discover ARGS` (the script adds --no-huge and a memory size). */
-export function runSpdkTool(tool: 'perf' | 'identify' | 'discover', args: string[], limitMs = 60_000): Promise<CommandRun> {
-  return runCommand('bash', [SPDK_SCRIPT, tool, ...args], limitMs);
+export async function runSpdkTool(tool: 'perf' | 'identify' | 'discover', args: string[], limitMs = 60_000): Promise<CommandRun> {
+  const r = await runCommand('bash', [SPDK_SCRIPT, tool, ...args], limitMs);
+  // spdk.sh execs the tool, so its PID is the one DPDK names its runtime dir after: remove what it left.
+  if (r.pid !== undefined) fs.rmSync(`/var/run/dpdk/spdk_pid${r.pid}`, { recursive: true, force: true });
+  return r;
 }
 
 export interface SpdkPerfTotal {
