@@ -163,6 +163,9 @@ export async function launchSpdkTarget(opts: SpdkLaunchOptions): Promise<Launche
   rmSync(rpcSocket, { force: true });
   const core = opts.reactorCores[0] ?? 0;
   const args = ['-m', `0x${(1n << BigInt(core)).toString(16)}`, '-r', rpcSocket];
+  // Core lock files (/var/tmp/spdk_cpu_lock_*) would refuse a core another SPDK app holds; the core is
+  // our choice for this run, as for the built-in target, so do not claim it system-wide.
+  if (!opts.args.includes('--disable-cpumask-locks')) args.push('--disable-cpumask-locks');
   if (!hasHugepageArgs(opts.args)) {
     const mallocMiB = bdevs.reduce((s, b) => s + (b.kind === 'malloc' ? Math.ceil(b.sizeBytes / 1048576) : 0), 0);
     args.push('--no-huge', '-s', String(BASE_MEM_MIB + mallocMiB));
