@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { processCpuNs } from './proc-stat.js';
 import type { LaunchOptions, LaunchedTarget } from './launched-target.js';
@@ -159,7 +160,7 @@ export async function launchSpdkTarget(opts: SpdkLaunchOptions): Promise<Launche
     if (typeof b === 'string') throw new UsageError(`--target-ns "${ns}": ${b}`);
     return b;
   });
-  const rpcSocket = opts.rpcSocket ?? join('/tmp', `nvmf-perf-spdk-${process.pid}-${Date.now()}.sock`);
+  const rpcSocket = opts.rpcSocket ?? join(tmpdir(), `nvmf-perf-spdk-${process.pid}-${Date.now()}.sock`);
   rmSync(rpcSocket, { force: true });
   const core = opts.reactorCores[0] ?? 0;
   const args = ['-m', `0x${(1n << BigInt(core)).toString(16)}`, '-r', rpcSocket];
