@@ -272,6 +272,7 @@ export function jobToConfig(job: JobSection, ctx: JobRunContext): PerfConfig {
     timeSec,
     warmupSec: j.rampSec ?? 0,
     transportIds: j.filename ? [j.filename] : [],
+    target: { kind: 'builtin' },
     numQpairs: j.qpairs ?? 1,
     cores,
     latencyTracking: j.latency ?? 1,

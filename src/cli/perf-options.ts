@@ -6,6 +6,8 @@ import { parseCoreMask } from '../util/cpu-mask.js';
 import { validateNqn } from '../util/nqn.js';
 import { parseBsSplit, parseDistribution, parseRangeFlag } from './workload-values.js';
 import type { BsSplitEntry, IoRange, RandomDistribution } from '../engine/workload-spec.js';
+import { TARGET_KINDS, type TargetKind, type TargetLaunchSpec } from '../launch/launched-target.js';
+import { parseSpdkArgs, resolveSpdkBin, spdkBdevFor } from '../launch/spdk-target.js';
 
 /** Raw values as commander hands them over (strings unless parsed by a counter). */
 export interface RawPerfOptions {
@@ -28,6 +30,9 @@ export interface RawPerfOptions {
   resultsDir?: string;
   progress?: boolean;
   targetNs?: string;
+  target?: string;
+  spdkBin?: string;
+  spdkArgs?: string;
   mode?: string;
   rateIops?: string;
   arrivals?: string;
@@ -116,6 +121,11 @@ export function parsePerfOptions(o: RawPerfOptions, allowedCpus: number[], comma
   if (!/^(ram|null):\S+$|^file:.+$/.test(targetNs)) {
     throw new UsageError(`--target-ns "${targetNs}": expected ram:SIZE, null:SIZE or file:PATH`);
   }
+  const target = parseTargetLaunch(o, transportIds.length > 0);
+  if (target.kind === 'spdk') {
+    const bdev = spdkBdevFor(targetNs);
+    if (typeof bdev === 'string') throw new UsageError(`--target-ns "${targetNs}": ${bdev}`);
+  }
   if (o.json !== undefined && o.json.trim() === '') throw new UsageError('--json: empty file name');
 
   const rateIops = intFlag('--rate-iops', o.rateIops, 0, 1, 100_000_000);
@@ -157,6 +167,7 @@ export function parsePerfOptions(o: RawPerfOptions, allowedCpus: number[], comma
     resultsDir: o.resultsDir ?? 'results',
     progress: o.progress ?? true,
     targetNs,
+    target,
     mode,
     rateIops: o.rateIops === undefined ? 0 : rateIops,
     arrivals,
@@ -193,4 +204,22 @@ function parseWorkloadShapeFlags(o: RawPerfOptions, hasIoSize: boolean):
     out.range = v;
   }
   return out;
+}
+
+/** --target builtin|spdk, --spdk-bin, --spdk-args (the launched target; none with -r). */
+function parseTargetLaunch(o: RawPerfOptions, hasTrids: boolean): TargetLaunchSpec {
+  if (o.target !== undefined && !(TARGET_KINDS as readonly string[]).includes(o.target)) {
+    throw new UsageError(`--target: expected ${TARGET_KINDS.join(' or ')}, got "${o.target}"`);
+  }
+  if (o.target !== undefined && hasTrids) {
+    throw new UsageError('--target chooses the target nvmf-perf launches: give it without -r');
+  }
+  const kind = (o.target ?? 'builtin') as TargetKind;
+  if (kind !== 'spdk') {
+    if (o.spdkBin !== undefined) throw new UsageError('--spdk-bin applies only with --target spdk');
+    if (o.spdkArgs !== undefined) throw new UsageError('--spdk-args applies only with --target spdk');
+    return { kind };
+  }
+  const spdkArgs = parseSpdkArgs(o.spdkArgs);
+  return { kind, spdkBin: resolveSpdkBin(o.spdkBin), spdkArgs };
 }

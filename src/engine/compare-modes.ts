@@ -2,7 +2,8 @@
 // both switched), each followed by an idle period in which the target's CPU is measured. With a rate
 // sweep, repeat at each load level (percent of the poll-mode maximum). Every run's result and the
 // comparison are written to the results directory.
-import { launchBuiltinTarget, type LaunchedTarget } from '../launch/builtin-target.js';
+import { launchTarget } from '../launch/launch-target.js';
+import type { LaunchedTarget } from '../launch/launched-target.js';
 import { native } from '../native/index.js';
 import type { PerfConfig, ReactorMode } from './config.js';
 import { runPerf, type RunOutcome } from './runner.js';
@@ -37,8 +38,8 @@ async function runMode(config: PerfConfig, mode: ReactorMode, opts: CompareOptio
   const spare = allowed.filter((c) => !config.cores.includes(c));
   const reactor = [spare.length > 0 ? spare[spare.length - 1]! : allowed[allowed.length - 1]!];
   const rpcPath = join(tmpdir(), `nvmf-perf-${process.pid}-${mode}-${Date.now()}.sock`);
-  const target = await launchBuiltinTarget({ namespaces: [config.targetNs], reactorCores: reactor,
-    interruptMode: mode === 'interrupt', extraArgs: ['--rpc-socket', rpcPath] });
+  const target = await launchTarget(config.target, { namespaces: [config.targetNs], reactorCores: reactor,
+    interruptMode: mode === 'interrupt', rpcSocket: rpcPath });
   const sampler = new RpcTargetSampler(rpcPath);
   let outcome: RunOutcome;
   try {

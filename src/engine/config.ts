@@ -1,3 +1,5 @@
+import type { TargetLaunchSpec } from '../launch/launched-target.js';
+
 // The resolved configuration of a perf run (what the CLI validated; what workers execute; what results record).
 import type { BsSplitEntry, IoRange, RandomDistribution } from './workload-spec.js';
 
@@ -29,6 +31,8 @@ export interface PerfConfig {
   progress: boolean;
   /** Namespace of the launched target (`--target-ns`). */
   targetNs: string;
+  /** Which target to launch when no -r is given (`--target`, `--spdk-bin`, `--spdk-args`). */
+  target: TargetLaunchSpec;
   mode: ReactorMode;
   /** Open loop: total IOPS to issue (0 = closed loop at the queue depth). */
   rateIops: number;

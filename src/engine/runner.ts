@@ -13,7 +13,8 @@ import { describeStatus } from '../nvme/status.js';
 import { formatVersion } from '../nvme/registers.js';
 import { UsageError, UserError } from '../cli/errors.js';
 import { ExitCode } from '../cli/exit-codes.js';
-import { launchBuiltinTarget, type LaunchedTarget } from '../launch/builtin-target.js';
+import { launchTarget } from '../launch/launch-target.js';
+import type { LaunchedTarget } from '../launch/launched-target.js';
 import { Field, Phase, SharedCounters } from '../workers/shared-counters.js';
 import type { PerfConfig } from './config.js';
 import type { NamespaceContextPlan, WorkerPlan, WorkloadPlan } from './plan.js';
@@ -105,13 +106,13 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
         // Two spinning threads on one core starve each other (each waits a scheduler slice for the
         // other's reply), so a target that must share a core with a worker sleeps when idle.
         const targetInterrupt = config.mode === 'interrupt' || spare.length === 0;
-        launched = await launchBuiltinTarget({ namespaces: [config.targetNs], reactorCores: reactor,
-          interruptMode: targetInterrupt, extraArgs: ['--rpc-socket', rpcPath] });
+        launched = await launchTarget(config.target, { namespaces: [config.targetNs], reactorCores: reactor,
+          interruptMode: targetInterrupt, rpcSocket: rpcPath });
         if (!sampler) {
           ownSampler = new RpcTargetSampler(rpcPath);
           try { await ownSampler.start(); sampler = ownSampler; } catch (e) { log(`target reactors will not be sampled: ${(e as Error).message}`); }
         }
-        log(`no -r given: launched the built-in target (${config.targetNs}) at ${launched.trid.replace(/^trtype:TCP adrfam:IPv4 /, '')}`
+        log(`no -r given: launched the ${launched.label} (${config.targetNs}) at ${launched.trid.replace(/^trtype:TCP adrfam:IPv4 /, '')}`
           + ` on core ${reactor.join(',')} (pid ${launched.pid})`
           + `${spare.length === 0 ? ', in interrupt mode because it shares that core with a worker' : ''}`);
         launchedMode = targetInterrupt ? 'interrupt' : 'poll';
@@ -158,7 +159,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
         ioQueuesGranted: ctrl.ioQueuesGranted,
         namespaces: nsList.map((n) => ({ nsid: n.nsid, blockSize: n.blockSize, sizeBlocks: n.sizeBlocks, sizeBytes: n.sizeBytes })),
         ...(launched && config.transportIds.length === 0
-          ? { launched: { pid: launched.pid, namespace: config.targetNs, reactorCores: launched.reactorCores, mode: launchedMode } } : {}),
+          ? { launched: { kind: launched.kind, pid: launched.pid, namespace: config.targetNs, reactorCores: launched.reactorCores, mode: launchedMode } } : {}),
       });
     }
 

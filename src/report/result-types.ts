@@ -66,7 +66,7 @@ export interface TargetInfo {
   ioQueuesGranted: number;
   namespaces: NamespaceInfo[];
   /** Set when nvmf-perf launched this target itself. */
-  launched?: { pid: number; namespace: string; reactorCores: number[]; mode: 'poll' | 'interrupt' };
+  launched?: { kind?: 'builtin' | 'spdk'; pid: number; namespace: string; reactorCores: number[]; mode: 'poll' | 'interrupt' };
 }
 
 export interface ResolvedConfig {
