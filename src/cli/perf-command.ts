@@ -9,6 +9,7 @@ import { UsageError, UserError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { writableDirProblem } from '../util/ensure-dir.js';
 import { dirname } from 'node:path';
+import { htmlTarget, writeComparisonHtml, writeRunHtml } from './report-command.js';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 const count = (_v: string, prev: number | undefined): number => (prev ?? 0) + 1;
@@ -46,6 +47,7 @@ export function registerPerfOptions(program: Command): void {
     .option('--compare-modes', 'run the workload in poll mode, then in interrupt mode (initiator and launched target), and compare')
     .option('--idle-time <seconds>', 'with --compare-modes: idle period after each run in which target CPU is measured (default 5)')
     .option('--rate-sweep <list>', 'with --compare-modes: repeat at these percentages of the poll-mode maximum, e.g. 10,25,50,75,100')
+    .option('--html [file]', 'also write an HTML report (default: beside the result JSON, .json → .html)')
     .action(async (raw: RawPerfOptions, cmd: Command) => {
       if (cmd.args.length > 0) {
         throw new UsageError(`unknown command or stray argument "${cmd.args[0]}" (see nvmf-perf --help)`);
@@ -58,8 +60,12 @@ export function registerPerfOptions(program: Command): void {
         throw new UsageError(config.jsonPath !== undefined ? `--json ${config.jsonPath}: directory ${outDir} ${problem}`
           : `--results-dir ${config.resultsDir}: ${problem}`);
       }
+      const html = htmlTarget(raw.html);
+      let htmlError: string | undefined;
       if (config.compareModes) {
-        process.exitCode = await runCompareModes(config, { idleSec: config.idleSec, rateSweep: config.rateSweep, arrivals: config.arrivals });
+        process.exitCode = await runCompareModes(config, { idleSec: config.idleSec, rateSweep: config.rateSweep, arrivals: config.arrivals,
+          onComparison: async (path) => { if (html) htmlError = await writeComparisonHtml(path, html); } });
+        if (htmlError) { process.stderr.write(`nvmf-perf: ${htmlError}\n`); process.exitCode ||= ExitCode.RunFailed; }
         return;
       }
       let sampler: RpcTargetSampler | undefined;
@@ -74,6 +80,8 @@ export function registerPerfOptions(program: Command): void {
       try {
         const outcome = await runPerf(config, { rateIops: config.rateIops, arrivals: config.arrivals, targetSampler: sampler });
         process.exitCode = outcome.exitCode;
+        if (html) htmlError = await writeRunHtml(outcome.result, outcome.path, html);
+        if (htmlError) { process.stderr.write(`nvmf-perf: ${htmlError}\n`); process.exitCode ||= ExitCode.RunFailed; }
       } finally {
         sampler?.stop();
       }

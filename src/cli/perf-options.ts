@@ -33,6 +33,8 @@ export interface RawPerfOptions {
   compareModes?: boolean;
   idleTime?: string;
   rateSweep?: string;
+  /** --html [file]: true without a file name. */
+  html?: string | boolean;
 }
 
 function intFlag(flag: string, text: string | undefined, def: number, min: number, max: number): number {

@@ -18,6 +18,8 @@ export interface CompareOptions {
   /** Percent of the poll-mode maximum IOPS; empty = full load only. */
   rateSweep: number[];
   arrivals: 'constant' | 'poisson';
+  /** Called with the comparison file once written (the CLI writes its HTML report there). */
+  onComparison?: (path: string) => Promise<void>;
 }
 
 const log = (msg: string): void => { process.stderr.write(`nvmf-perf: ${msg}\n`); };
@@ -73,6 +75,7 @@ export async function runCompareModes(config: PerfConfig, opts: CompareOptions):
   const comparison: ModeComparison = { pollMaxIops: pollMax, idleSec: opts.idleSec, runs: runs.map(({ result: _r, ...rest }) => rest),
     rows: runs.map((r) => ({ label: r.label, mode: r.mode, rateIops: r.rateIops, ...summarizeRun(r) })) };
   const path = writeComparison(comparison, config);
+  await opts.onComparison?.(path);
   process.stdout.write(formatComparison(comparison) + '\n');
   log(`comparison written to ${path}`);
   return runs.some((r) => r.exitCode !== 0) ? ExitCode.RunFailed : ExitCode.Ok;

@@ -3,7 +3,7 @@
 // then what the numbers cost: reactor busy time and OS CPU per worker (and of the target when known).
 import Table from 'cli-table3';
 import * as hdr from 'hdr-histogram-js';
-import { decodeHistogram, type Histogram } from '../engine/latency-histogram.js';
+import { decodeHistogram, type Histogram } from '../util/hdr-codec.js';
 import { percentilesUs } from './result-builder.js';
 import type { DirectionSplit, IoSummary, NamespaceRow, Percentile, PerfResult } from './result-types.js';
 
