@@ -15,6 +15,11 @@ export const COLORS = {
 export const PALETTE = ['#4c78a8', '#f58518', '#e45756', '#2ca6a4', '#54a24b', '#d4a72c', '#b279a2', '#ff9da6', '#9d755d', '#8c8c8c'];
 
 export const DIRECTION_SCALE = { domain: ['read', 'write', 'total'], range: [COLORS.read, COLORS.write, COLORS.total] };
+
+/** The direction colour scale limited to the series a chart draws (so the legend lists only those). */
+export function directionScale(names: readonly ('read' | 'write' | 'total')[]): { domain: string[]; range: string[] } {
+  return { domain: [...names], range: names.map((n) => COLORS[n]) };
+}
 export const MODE_SCALE = { domain: ['poll', 'interrupt'], range: [COLORS.poll, COLORS.interrupt] };
 
 /** Chart width in px: two side-by-side charts and their axes fit a 1280 px window. */

@@ -3,7 +3,7 @@ import { fmt, num } from '../format.js';
 import { directionsOf, type LabeledResult } from '../labeled-result.js';
 import { decode, logBins, type Bin } from '../latency-data.js';
 import type { Cell, ChartSection } from '../section.js';
-import { CHART_CONFIG, DIRECTION_SCALE, FULL_WIDTH, PALETTE } from '../theme.js';
+import { CHART_CONFIG, directionScale, FULL_WIDTH, PALETTE } from '../theme.js';
 
 interface Series { name: string; bins: Bin[]; total: number }
 
@@ -31,12 +31,12 @@ function build(id: string, series: Series[], scale: object, seriesTitle: string,
       width: FULL_WIDTH,
       height: 200,
       data: { values },
-      mark: overlay ? { type: 'line', interpolate: 'step', point: true } : { type: 'bar', opacity: 0.75 },
+      mark: overlay ? { type: 'line', interpolate: 'step', point: true } : { type: 'rect', opacity: 0.85 },
       encoding: {
         x: overlay ? { field: 'midUs', type: 'quantitative', title: 'latency (µs, log scale)', scale: { type: 'log' } }
           : { field: 'fromUs', type: 'quantitative', title: 'latency (µs, log scale)', scale: { type: 'log' } },
-        ...(overlay ? {} : { x2: { field: 'toUs' } }),
-        y: { field: 'pct', type: 'quantitative', title: 'share of I/Os (%)', ...(overlay ? {} : { stack: null }) },
+        ...(overlay ? {} : { x2: { field: 'toUs' }, y2: { datum: 0 } }),
+        y: { field: 'pct', type: 'quantitative', title: 'share of I/Os (%)' },
         color: { field: 'series', type: 'nominal', title: seriesTitle, scale },
       },
     },
@@ -51,7 +51,7 @@ export function latencyHistogramChart(r: LabeledResult): ChartSection {
     const h = decode(d === 'read' ? lat.readHistogramNs : lat.writeHistogramNs);
     if (h) series.push({ name: d, bins: logBins(h), total: h.totalCount });
   }
-  return build('latency-histogram', series, DIRECTION_SCALE, 'direction',
+  return build('latency-histogram', series, directionScale(series.map((x) => x.name as 'read' | 'write')), 'direction',
     'Share of each direction\'s I/Os per bin; 10 bins per factor of ten in latency.');
 }
 

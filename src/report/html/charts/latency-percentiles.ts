@@ -5,7 +5,7 @@ import { fmt, num, text, usDecimals } from '../format.js';
 import { directionsOf, type LabeledResult } from '../labeled-result.js';
 import { decode, NINES_TICKS, ninesCurve, ninesLabelExpr, ninesOf, percentileUs } from '../latency-data.js';
 import type { Cell, ChartSection } from '../section.js';
-import { CHART_CONFIG, DIRECTION_SCALE, FULL_WIDTH, PALETTE } from '../theme.js';
+import { CHART_CONFIG, directionScale, FULL_WIDTH, PALETTE } from '../theme.js';
 import type { Histogram } from '../../../util/hdr-codec.js';
 
 interface Series { name: string; h: Histogram }
@@ -53,7 +53,7 @@ export function latencyPercentileChart(r: LabeledResult): ChartSection {
   }
   const all = decode(lat.histogramNs);
   if (all && dirs.length > 1) series.push({ name: 'total', h: all });
-  return build('latency-percentiles', series, { scale: DIRECTION_SCALE }, 'direction',
+  return build('latency-percentiles', series, { scale: directionScale(series.map((x) => x.name as 'read' | 'write' | 'total')) }, 'direction',
     `From the HDR histogram of every measured I/O (${fmt(all?.totalCount ?? 0)} I/Os); latency counts from submission `
     + '(from the scheduled time in open loop) to completion.');
 }

@@ -3,7 +3,7 @@ import type { PerfResult } from '../../result-types.js';
 import { MIB, num, text } from '../format.js';
 import { directionsOf } from '../labeled-result.js';
 import type { Cell, ChartSection } from '../section.js';
-import { CHART_CONFIG, DIRECTION_SCALE, FULL_WIDTH } from '../theme.js';
+import { CHART_CONFIG, directionScale, FULL_WIDTH } from '../theme.js';
 
 interface Point { t: number; direction: string; iops: number; mibps: number }
 
@@ -29,7 +29,7 @@ export function throughputTimelineChart(r: PerfResult): ChartSection {
   for (const d of dirs) columns.push(`${d} IOPS`, `${d} MiB/s`);
   columns.push('total IOPS', 'total MiB/s');
   const x = { field: 't', type: 'quantitative' as const, title: 'time since start of measurement (s)', scale: { zero: true } };
-  const color = { field: 'direction', type: 'nominal' as const, title: 'direction', scale: DIRECTION_SCALE };
+  const color = { field: 'direction', type: 'nominal' as const, title: 'direction', scale: directionScale(dirs.length > 1 ? [...dirs, 'total'] : dirs) };
   return {
     id: 'throughput-timeline',
     title: 'Throughput per second',

@@ -4,7 +4,7 @@ import type { PerfResult } from '../../result-types.js';
 import { num } from '../format.js';
 import { directionsOf } from '../labeled-result.js';
 import type { Cell, ChartSection } from '../section.js';
-import { CHART_CONFIG, DIRECTION_SCALE, HALF_WIDTH } from '../theme.js';
+import { CHART_CONFIG, directionScale, HALF_WIDTH } from '../theme.js';
 
 export function workerThroughputChart(r: PerfResult): ChartSection {
   const dirs = directionsOf(r.config.rwmixread);
@@ -28,8 +28,8 @@ export function workerThroughputChart(r: PerfResult): ChartSection {
   for (const d of dirs) columns.push(`${d} IOPS`, `${d} MiB/s`);
   columns.push('total IOPS', 'total MiB/s');
   const height = Math.max(60, 28 * r.workers.length);
-  const y = { field: 'worker', type: 'nominal' as const, title: 'worker (core)', sort: null };
-  const color = { field: 'direction', type: 'nominal' as const, title: 'direction', scale: DIRECTION_SCALE };
+  const y = { field: 'worker', type: 'nominal' as const, title: 'worker (core)', sort: null, axis: { labelLimit: 220 } };
+  const color = { field: 'direction', type: 'nominal' as const, title: 'direction', scale: directionScale(dirs) };
   return {
     id: 'worker-throughput',
     title: 'Throughput per worker',
