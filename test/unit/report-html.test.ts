@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { PerfResult } from '../../src/report/result-types.js';
 import { comparisonSections, runSections, runsSections } from '../../src/report/html/build-report.js';
 import { totalsTable } from '../../src/report/html/charts/totals-table.js';
+import { runHeader } from '../../src/report/html/header.js';
 import { readReportInput } from '../../src/report/html/report-input.js';
 import type { LoadedComparison } from '../../src/report/html/comparison-doc.js';
 import type { Cell, ChartSection, DataTable } from '../../src/report/html/section.js';
@@ -260,5 +261,23 @@ describe('nines axis and the shared HDR codec', () => {
     expect(again.totalCount).toBe(run.result.total.read.ios);
     const merged = mergeEncoded([run.result.latency.readHistogramNs, run.result.latency.writeHistogramNs]);
     expect(merged.totalCount).toBe(run.result.total.total.ios);
+  });
+});
+
+describe('header', () => {
+  it('names the command, host, target and configuration, and warns of interrupted, partial and unsustained runs', () => {
+    const r = run.result;
+    const ok = runHeader(r, 'run-randrw');
+    expect(ok).toContain('nvmf-perf -q 16 -s 4096 -w randrw -M 70 -t 3 -L --no-progress --json test/fixtures/report/run-randrw.json');
+    expect(ok).toContain(r.host.hostname);
+    expect(ok).toContain(r.targets[0]!.subnqn);
+    expect(ok).toContain('randrw (70 % reads) · 4,096 B I/O · queue depth 16');
+    expect(ok).not.toContain('class="warnings"');
+    const interrupted = runHeader({ ...r, status: 'interrupted', durationSec: 1.5 }, 'x');
+    expect(interrupted).toContain('⚠ interrupted: 1.5 s of 3 s measured');
+    const partial = runHeader({ ...r, status: 'partial', error: 'connection reset by target' }, 'x');
+    expect(partial).toContain('⚠ partial: the run ended early (connection reset by target)');
+    const slow = runHeader({ ...r, rate: { requestedIops: 100000, achievedIops: 59637.4, sustained: false } }, 'x');
+    expect(slow).toContain('⚠ rate not sustained: 59637 of 100000 IOPS requested');
   });
 });
