@@ -75,9 +75,9 @@ export async function runCompareModes(config: PerfConfig, opts: CompareOptions):
   const comparison: ModeComparison = { pollMaxIops: pollMax, idleSec: opts.idleSec, runs: runs.map(({ result: _r, ...rest }) => rest),
     rows: runs.map((r) => ({ label: r.label, mode: r.mode, rateIops: r.rateIops, ...summarizeRun(r) })) };
   const path = writeComparison(comparison, config);
-  await opts.onComparison?.(path);
   process.stdout.write(formatComparison(comparison) + '\n');
   log(`comparison written to ${path}`);
+  await opts.onComparison?.(path);
   return runs.some((r) => r.exitCode !== 0) ? ExitCode.RunFailed : ExitCode.Ok;
 }
 
