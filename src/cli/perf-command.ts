@@ -9,6 +9,7 @@ import { UsageError, UserError } from './errors.js';
 import { ExitCode } from './exit-codes.js';
 import { writableDirProblem } from '../util/ensure-dir.js';
 import { dirname } from 'node:path';
+import { htmlTarget, writeComparisonHtml, writeRunHtml } from './report-command.js';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 const count = (_v: string, prev: number | undefined): number => (prev ?? 0) + 1;
@@ -53,6 +54,7 @@ export function registerPerfOptions(program: Command): void {
     .option('--random-distribution <dist>', 'random offsets: random (uniform), zipf:THETA, pareto:H, normal:PCT[:CENTRE]')
     .option('--range <offset:length>', 'part of each namespace to use, sizes or percentages: 0:1GiB, 50%:25%, 1GiB: (to the end)')
     .option('--verify', 'write the range with a self-describing pattern first, then check every block read')
+    .option('--html [file]', 'also write an HTML report (default: beside the result JSON, .json → .html)')
     .action(async (raw: RawPerfOptions, cmd: Command) => {
       if (cmd.args.length > 0) {
         throw new UsageError(`unknown command or stray argument "${cmd.args[0]}" (see nvmf-perf --help)`);
@@ -65,8 +67,12 @@ export function registerPerfOptions(program: Command): void {
         throw new UsageError(config.jsonPath !== undefined ? `--json ${config.jsonPath}: directory ${outDir} ${problem}`
           : `--results-dir ${config.resultsDir}: ${problem}`);
       }
+      const html = htmlTarget(raw.html);
+      let htmlError: string | undefined;
       if (config.compareModes) {
-        process.exitCode = await runCompareModes(config, { idleSec: config.idleSec, rateSweep: config.rateSweep, arrivals: config.arrivals });
+        process.exitCode = await runCompareModes(config, { idleSec: config.idleSec, rateSweep: config.rateSweep, arrivals: config.arrivals,
+          onComparison: async (path) => { if (html) htmlError = await writeComparisonHtml(path, html); } });
+        if (htmlError) { process.stderr.write(`nvmf-perf: ${htmlError}\n`); process.exitCode ||= ExitCode.RunFailed; }
         return;
       }
       let sampler: RpcTargetSampler | undefined;
@@ -81,6 +87,8 @@ export function registerPerfOptions(program: Command): void {
       try {
         const outcome = await runPerf(config, { rateIops: config.rateIops, arrivals: config.arrivals, targetSampler: sampler });
         process.exitCode = outcome.exitCode;
+        if (html) htmlError = await writeRunHtml(outcome.result, outcome.path, html);
+        if (htmlError) { process.stderr.write(`nvmf-perf: ${htmlError}\n`); process.exitCode ||= ExitCode.RunFailed; }
       } finally {
         sampler?.stop();
       }

@@ -44,6 +44,8 @@ export interface RawPerfOptions {
   randomDistribution?: string;
   range?: string;
   verify?: boolean;
+  /** --html [file]: true without a file name. */
+  html?: string | boolean;
 }
 
 function intFlag(flag: string, text: string | undefined, def: number, min: number, max: number): number {

@@ -19,6 +19,8 @@ export interface CompareOptions {
   /** Percent of the poll-mode maximum IOPS; empty = full load only. */
   rateSweep: number[];
   arrivals: 'constant' | 'poisson';
+  /** Called with the comparison file once written (the CLI writes its HTML report there). */
+  onComparison?: (path: string) => Promise<void>;
 }
 
 const log = (msg: string): void => { process.stderr.write(`nvmf-perf: ${msg}\n`); };
@@ -76,6 +78,7 @@ export async function runCompareModes(config: PerfConfig, opts: CompareOptions):
   const path = writeComparison(comparison, config);
   process.stdout.write(formatComparison(comparison) + '\n');
   log(`comparison written to ${path}`);
+  await opts.onComparison?.(path);
   return runs.some((r) => r.exitCode !== 0) ? ExitCode.RunFailed : ExitCode.Ok;
 }
 

@@ -4,7 +4,7 @@
 import { workloadLines } from './workload-result.js';
 import Table from 'cli-table3';
 import * as hdr from 'hdr-histogram-js';
-import { decodeHistogram, type Histogram } from '../engine/latency-histogram.js';
+import { decodeHistogram, type Histogram } from '../util/hdr-codec.js';
 import { percentilesUs } from './result-builder.js';
 import type { DirectionSplit, IoSummary, NamespaceRow, Percentile, PerfResult } from './result-types.js';
 
