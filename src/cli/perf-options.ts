@@ -4,6 +4,7 @@ import { IO_PATTERNS, isMixed, type IoPattern, type PerfConfig, type ReactorMode
 import { parseIntStrict, parseSize } from '../util/units.js';
 import { parseCoreMask } from '../util/cpu-mask.js';
 import { validateNqn } from '../util/nqn.js';
+import { DEFAULT_SPIN_US, MAX_SPIN_US } from '../util/adaptive-wait.js';
 
 /** Raw values as commander hands them over (strings unless parsed by a counter). */
 export interface RawPerfOptions {
@@ -33,6 +34,7 @@ export interface RawPerfOptions {
   compareModes?: boolean;
   idleTime?: string;
   rateSweep?: string;
+  spinUs?: string;
 }
 
 function intFlag(flag: string, text: string | undefined, def: number, min: number, max: number): number {
@@ -102,6 +104,10 @@ export function parsePerfOptions(o: RawPerfOptions, allowedCpus: number[], comma
 
   const mode = (o.mode ?? 'poll') as ReactorMode;
   if (mode !== 'poll' && mode !== 'interrupt') throw new UsageError(`--mode: expected poll or interrupt, got "${o.mode}"`);
+  const spinUs = intFlag('--spin-us', o.spinUs, DEFAULT_SPIN_US, 0, MAX_SPIN_US);
+  if (o.spinUs !== undefined && mode === 'poll' && o.compareModes !== true) {
+    throw new UsageError('--spin-us applies only with --mode interrupt (poll mode never sleeps)');
+  }
   if (o.targetNs !== undefined && transportIds.length > 0) {
     throw new UsageError('--target-ns applies only to the launched target (no -r given)');
   }
@@ -151,6 +157,7 @@ export function parsePerfOptions(o: RawPerfOptions, allowedCpus: number[], comma
     progress: o.progress ?? true,
     targetNs,
     mode,
+    spinUs,
     rateIops: o.rateIops === undefined ? 0 : rateIops,
     arrivals,
     targetRpc: o.targetRpc,

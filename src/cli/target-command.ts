@@ -29,6 +29,7 @@ export function registerTargetCommand(program: Command): void {
     .option('--max-io-size <bytes>', `largest transfer per command (MDTS) and H2CData PDU (MAXH2CDATA), power of two (default ${TARGET_DEFAULTS.maxIoSize / 1024} KiB, as SPDK)`)
     .option('--reactor-mask <mask>', 'reactor CPUs: hex mask 0x3 or list 0-1,3, one pinned reactor thread each (default: the last allowed CPU)')
     .option('--interrupt-mode', 'reactors sleep in epoll_wait when idle instead of spinning (idle target ≈ 0% CPU)')
+    .option('--spin-us <us>', 'with --interrupt-mode: keep polling this many µs after the last pass that did work before sleeping (0 = sleep at once; default 50)')
     .option('--serial <sn>', 'Identify serial number, up to 20 characters (default: derived from the subsystem NQN)')
     .option('--model <mn>', `Identify model number, up to 40 characters (default "${TARGET_DEFAULTS.model}")`)
     .option('--rpc-socket <path>', 'serve JSON-RPC on this Unix socket (framework_get_reactors, nvmf_get_stats, nvmf_get_subsystems; SPDK names)')

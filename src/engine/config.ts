@@ -29,6 +29,8 @@ export interface PerfConfig {
   /** Namespace of the launched target (`--target-ns`). */
   targetNs: string;
   mode: ReactorMode;
+  /** Interrupt mode: spin window in µs after the last busy pass before sleeping (initiator and launched target). */
+  spinUs: number;
   /** Open loop: total IOPS to issue (0 = closed loop at the queue depth). */
   rateIops: number;
   arrivals: 'constant' | 'poisson';

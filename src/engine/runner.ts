@@ -103,7 +103,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
         // other's reply), so a target that must share a core with a worker sleeps when idle.
         const targetInterrupt = config.mode === 'interrupt' || spare.length === 0;
         launched = await launchBuiltinTarget({ namespaces: [config.targetNs], reactorCores: reactor,
-          interruptMode: targetInterrupt, extraArgs: ['--rpc-socket', rpcPath] });
+          interruptMode: targetInterrupt, extraArgs: ['--rpc-socket', rpcPath, '--spin-us', String(config.spinUs)] });
         if (!sampler) {
           ownSampler = new RpcTargetSampler(rpcPath);
           try { await ownSampler.start(); sampler = ownSampler; } catch (e) { log(`target reactors will not be sampled: ${(e as Error).message}`); }
@@ -164,7 +164,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     const counters = SharedCounters.create(workers);
     const workload: WorkloadPlan = {
       ioDepth: config.ioDepth, ioSize: config.ioSize, pattern: config.pattern, rwmixread: config.rwmixread,
-      seed: config.seed, mode: config.mode, rateIops: rateIops > 0 ? rateIops / workers : 0, arrivals,
+      seed: config.seed, mode: config.mode, rateIops: rateIops > 0 ? rateIops / workers : 0, arrivals, spinUs: config.spinUs,
     };
     const plans: WorkerPlan[] = assign.map((nsIdxs, w) => ({
       index: w, core: config.cores[w]!, workers, workload,
@@ -294,6 +294,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
         timeSec: config.timeSec, warmupSec: config.warmupSec, numQpairs: config.numQpairs, cores: config.cores,
         latencyTracking: config.latencyTracking, headerDigest: config.hdgst, dataDigest: config.ddgst,
         hostnqn: controllers[0]?.hostnqn ?? config.hostnqn ?? '', seed: config.seed, mode: config.mode,
+        ...(config.mode === 'interrupt' ? { spinUs: config.spinUs } : {}),
         rateIops, arrivals, transportIds: tids.map(formatTrid),
       },
       targets,
