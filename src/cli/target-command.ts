@@ -1,6 +1,7 @@
 // `nvmf-perf target`: run the built-in userspace NVMe/TCP target until SIGINT/SIGTERM.
 // Prints exactly one line on stdout once listening (READY ...); everything else goes to stderr.
 import * as os from 'node:os';
+import { fstatSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { native } from '../native/index.js';
 import { TARGET_DEFAULTS, parseTargetFlags, type TargetFlags } from '../target/config.js';
@@ -71,10 +72,16 @@ export async function runTargetCommand(flags: TargetFlags, rpcSocket?: string, e
 
   void target.failed.then((failure) => onStop({ failure }));
   if (exitWithParent) {
-    // Launched by a perf run: if that process dies without stopping us (SIGKILL, crash), we are
-    // re-parented; stop rather than spin a core forever.
-    const parent = process.ppid;
-    setInterval(() => { if (process.ppid !== parent) onStop({}); }, 500).unref();
+    // Launched by a perf run: if that process dies without stopping us (SIGKILL, crash), stop rather
+    // than spin a core forever. The launcher holds our stdin pipe open and never writes to it, so
+    // its end of file says the parent is gone, without a periodic check that would wake an idle target.
+    const st = fstatSync(0);
+    if (st.isFIFO() || st.isSocket()) {
+      process.stdin.on('end', () => onStop({})).on('error', () => onStop({})).resume();
+    } else {
+      const parent = process.ppid;
+      setInterval(() => { if (process.ppid !== parent) onStop({}); }, 500).unref();
+    }
   }
   const outcome = await stopRequested;
   await rpc?.close(rpcSocket);

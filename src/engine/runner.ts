@@ -103,7 +103,8 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
         // other's reply), so a target that must share a core with a worker sleeps when idle.
         const targetInterrupt = config.mode === 'interrupt' || spare.length === 0;
         launched = await launchBuiltinTarget({ namespaces: [config.targetNs], reactorCores: reactor,
-          interruptMode: targetInterrupt, extraArgs: ['--rpc-socket', rpcPath, '--spin-us', String(config.spinUs)] });
+          interruptMode: targetInterrupt,
+          extraArgs: ['--rpc-socket', rpcPath, ...(targetInterrupt ? ['--spin-us', String(config.spinUs)] : [])] });
         if (!sampler) {
           ownSampler = new RpcTargetSampler(rpcPath);
           try { await ownSampler.start(); sampler = ownSampler; } catch (e) { log(`target reactors will not be sampled: ${(e as Error).message}`); }

@@ -13,6 +13,9 @@ import type { ContextResult } from './worker-result.js';
 import { isRandom } from './config.js';
 import { AdaptiveWait, DEFAULT_SPIN_US, type WaitStats } from '../util/adaptive-wait.js';
 
+/** Open loop with nothing in flight: sleep until the next arrival only when it is further away than this. */
+const MIN_SLEEP_NS = 20_000;
+
 /** Per namespace: generator, mix and statistics shared by its -P qpairs. */
 class NamespaceContext {
   readonly read = new DirectionStats();
@@ -227,8 +230,8 @@ export class WorkerLoop {
         }
         let t2 = wait.now();
         // Open loop with nothing in flight: no answer can come before the next arrival, so there is
-        // nothing to spin for when that arrival is further away than the spin window.
-        const nothingDue = rate > 0 && inflight === 0 && nextArrival - t2 > wait.spinWindowNs;
+        // nothing to spin for (unless that arrival is only a few µs away: then a sleep costs more).
+        const nothingDue = rate > 0 && inflight === 0 && nextArrival - t2 > MIN_SLEEP_NS;
         if (wait.endPass(completed + submitted, t2, nothingDue)) {
           // Sleep in epoll until a socket is readable, the next arrival is due, the deadline passes
           // or the main thread wakes us for stop (bounded, so a stop request is seen within 1 s).

@@ -40,7 +40,8 @@ export function launchBuiltinTarget(opts: LaunchOptions): Promise<LaunchedTarget
   for (const ns of opts.namespaces) args.push('--ns', ns);
   if (opts.interruptMode) args.push('--interrupt-mode');
   if (opts.extraArgs) args.push(...opts.extraArgs);
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // stdin: a pipe we never write to; its end of file tells the target (--exit-with-parent) that we are gone.
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   let exitedFlag = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {

@@ -24,6 +24,7 @@ export function targetRpcMethods(t: RunningTarget): Record<string, RpcHandler> {
         spin_windows: s.spinWindows,
         spin_hits: s.spinHits,
         spin_us: t.config.interruptMode ? t.config.spinUs : 0,
+        passes: s.passes,
         cpu_ns: Math.round(s.cpuNs),
         connections: s.connections,
         qpairs: s.adminQpairs + s.ioQpairs,
