@@ -187,19 +187,26 @@ describe('open loop', () => {
 });
 
 describe('--compare-modes', () => {
-  it('writes both results and the comparison, and prints the side-by-side table', () => {
+  it('writes the three results (poll, interrupt, adaptive) and the comparison, and prints the side-by-side table', () => {
     const rd = join(dir, 'cmp');
     const r = spawnSync(process.execPath, [CLI, '-q', '8', '-s', '4096', '-w', 'randread', '-t', '1', '--compare-modes',
       '--idle-time', '1', '--results-dir', rd, '--target-ns', 'ram:64MiB', '--no-progress'], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     const files = readdirSync(rd);
-    expect(files.filter((f) => f.startsWith('nvmf-perf-randread-'))).toHaveLength(2);
+    expect(files.filter((f) => f.startsWith('nvmf-perf-randread-'))).toHaveLength(3);
     const cmpFile = files.find((f) => f.startsWith('nvmf-perf-compare-modes-'))!;
-    const cmp = JSON.parse(readFileSync(join(rd, cmpFile), 'utf8')) as { rows: Array<{ mode: string; iops: number; targetIdleCores: number }> };
-    expect(cmp.rows.map((x) => x.mode)).toEqual(['poll', 'interrupt']);
+    const cmp = JSON.parse(readFileSync(join(rd, cmpFile), 'utf8')) as { rows: Array<{ mode: string; variant: string; spinUs: number;
+      iops: number; targetIdleCores: number; initiatorSleepsPerIo: number; targetSleepsPerIo: number }> };
+    expect(cmp.rows.map((x) => [x.variant, x.mode, x.spinUs])).toEqual([['poll', 'poll', 0], ['interrupt', 'interrupt', 0], ['adaptive', 'interrupt', 50]]);
     expect(cmp.rows.every((x) => x.iops > 0)).toBe(true);
+    expect(cmp.rows[0]!.initiatorSleepsPerIo).toBe(0);
+    expect(cmp.rows[0]!.targetSleepsPerIo).toBeLessThanOrEqual(0); // 0, or -1 when a 1 s run has fewer than two samples
+    expect(cmp.rows[1]!.initiatorSleepsPerIo).toBeGreaterThan(0);
     expect(cmp.rows[1]!.targetIdleCores).toBeLessThan(cmp.rows[0]!.targetIdleCores);
+    expect(cmp.rows[2]!.targetIdleCores).toBeLessThan(cmp.rows[0]!.targetIdleCores);
     expect(r.stdout).toMatch(/interrupt vs poll/);
+    expect(r.stdout).toMatch(/adaptive vs poll/);
+    expect(r.stdout).toMatch(/target sleeps\/IO/);
     expect(r.stdout).toMatch(/target idle CPU/);
   });
 });
