@@ -232,7 +232,7 @@ export class WorkerLoop {
         // Open loop with nothing in flight: no answer can come before the next arrival, so there is
         // nothing to spin for (unless that arrival is only a few µs away: then a sleep costs more).
         const nothingDue = rate > 0 && inflight === 0 && nextArrival - t2 > MIN_SLEEP_NS;
-        if (wait.endPass(completed + submitted, t2, nothingDue)) {
+        if (wait.endPass(completed + submitted, t2, nothingDue, completed)) {
           // Sleep in epoll until a socket is readable, the next arrival is due, the deadline passes
           // or the main thread wakes us for stop (bounded, so a stop request is seen within 1 s).
           let waitNs = end - t2;

@@ -98,6 +98,7 @@ export class Reactor implements ReactorContext {
     this.stats[STATS_FIELDS.RUNNING] = 1;
     while (!control.stopRequested) {
       let work = 0;
+      const commandsBefore = this.counters.commands;
       if (control.pending(idx)) work += this.acceptNew(popBuf);
       // Queues idle for a while (typically admin queues) are polled every 8th pass only: each empty
       // recv() is a syscall, and skipping them shortens the pass for the busy queues. (Right after a
@@ -117,7 +118,7 @@ export class Reactor implements ReactorContext {
         if (c.state === ConnState.Closed) { this.remove(i); i--; }
       }
       const now = wait.now();
-      const sleepNow = wait.endPass(work, now);
+      const sleepNow = wait.endPass(work, now, false, this.counters.commands - commandsBefore);
       last = now;
       this.nowNs = now;
       if (now >= nextTick || this.forceTick) {
