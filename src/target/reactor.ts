@@ -41,8 +41,6 @@ export class Reactor implements ReactorContext {
   private readonly stats: Float64Array;
   /** Pass accounting and the spin-then-sleep decision. */
   private readonly wait: AdaptiveWait;
-  /** The first pass after a wake-up polls every queue (epoll said one of them is ready). */
-  private woke = false;
   private nextConnId = 1;
   private epfd = -1;
   private readonly wakeFd: number;
@@ -101,10 +99,9 @@ export class Reactor implements ReactorContext {
       const commandsBefore = this.counters.commands;
       if (control.pending(idx)) work += this.acceptNew(popBuf);
       // Queues idle for a while (typically admin queues) are polled every 8th pass only: each empty
-      // recv() is a syscall, and skipping them shortens the pass for the busy queues. (Right after a
-      // wake-up every queue is polled; level-triggered epoll reports a skipped one again anyway.)
-      const skipIdle = !this.woke && (wait.passes & 7) !== 0;
-      this.woke = false;
+      // recv() is a syscall, and skipping them shortens the pass for the busy queues. (A queue epoll
+      // reported ready is polled at once: sleep() marks it active.)
+      const skipIdle = (wait.passes & 7) !== 0;
       for (let i = 0; i < conns.length; i++) {
         const c = conns[i]!;
         if (skipIdle && c.idlePasses > IDLE_BACKOFF_PASSES && c.outPending === 0) continue;
@@ -227,16 +224,21 @@ export class Reactor implements ReactorContext {
     this.stats[STATS_FIELDS.SLEEPING_SINCE] = now;
     const n = native.epollWait(this.epfd, this.events, timeoutMs);
     this.stats[STATS_FIELDS.SLEEPING_SINCE] = 0;
+    const conns = this.conns;
     for (let i = 0; i < n; i++) {
-      if ((this.events[2 * i]! >>> 0) === WAKE_TAG) {
+      const tag = this.events[2 * i]! >>> 0;
+      if (tag === WAKE_TAG) {
         native.eventfdRead(this.wakeFd);
         this.forceTick = true; // a controller may have gone away: check epochs now
+        continue;
+      }
+      for (let k = 0; k < conns.length; k++) {
+        if (conns[k]!.id === tag) { conns[k]!.idlePasses = 0; break; }
       }
     }
     const t = this.wait.now();
     this.wait.slept(now, t, n);
     this.nowNs = t;
-    this.woke = true;
   }
 
   private shutdown(): void {
