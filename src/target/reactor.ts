@@ -89,10 +89,10 @@ export class Reactor implements ReactorContext {
     const idx = this.index;
     const wait = this.wait;
     const popBuf = new Int32Array(2);
-    let last = wait.now();
-    wait.reset(last);
-    this.nowNs = last;
-    let nextTick = last + TICK_NS;
+    const start = wait.now();
+    wait.reset(start);
+    this.nowNs = start;
+    let nextTick = start + TICK_NS;
     this.stats[STATS_FIELDS.RUNNING] = 1;
     while (!control.stopRequested) {
       let work = 0;
@@ -116,17 +116,13 @@ export class Reactor implements ReactorContext {
       }
       const now = wait.now();
       const sleepNow = wait.endPass(work, now, false, this.counters.commands - commandsBefore);
-      last = now;
       this.nowNs = now;
       if (now >= nextTick || this.forceTick) {
         this.forceTick = false;
         this.housekeeping(now);
         nextTick = now + TICK_NS;
       }
-      if (sleepNow) {
-        this.sleep(now);
-        last = this.nowNs;
-      }
+      if (sleepNow) this.sleep(now);
     }
     this.shutdown();
   }
