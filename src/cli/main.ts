@@ -10,6 +10,7 @@ import { registerPerfOptions } from './perf-command.js';
 import { registerTargetCommand } from './target-command.js';
 import { registerDiscoverCommand } from './discover-command.js';
 import { registerIdentifyCommand } from './identify-command.js';
+import { registerRunCommand } from './run-command.js';
 import { TOOL_VERSION } from '../version.js';
 
 function fail(message: string, code: number): never {
@@ -34,6 +35,7 @@ export async function main(argv: string[]): Promise<void> {
   registerTargetCommand(program);
   registerDiscoverCommand(program);
   registerIdentifyCommand(program);
+  registerRunCommand(program);
   for (const c of program.commands) c.exitOverride().configureOutput({ outputError: () => undefined });
 
   try {

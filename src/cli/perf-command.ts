@@ -47,6 +47,10 @@ export function registerPerfOptions(program: Command): void {
     .option('--compare-modes', 'run the workload in poll mode, then in interrupt mode (initiator and launched target), and compare')
     .option('--idle-time <seconds>', 'with --compare-modes: idle period after each run in which target CPU is measured (default 5)')
     .option('--rate-sweep <list>', 'with --compare-modes: repeat at these percentages of the poll-mode maximum, e.g. 10,25,50,75,100')
+    .option('--bssplit <list>', "weighted I/O sizes, fio's syntax: 4k/50:64k/30:128k/20 (instead of -s)")
+    .option('--random-distribution <dist>', 'random offsets: random (uniform), zipf:THETA, pareto:H, normal:PCT[:CENTRE]')
+    .option('--range <offset:length>', 'part of each namespace to use, sizes or percentages: 0:1GiB, 50%:25%, 1GiB: (to the end)')
+    .option('--verify', 'write the range with a self-describing pattern first, then check every block read')
     .action(async (raw: RawPerfOptions, cmd: Command) => {
       if (cmd.args.length > 0) {
         throw new UsageError(`unknown command or stray argument "${cmd.args[0]}" (see nvmf-perf --help)`);

@@ -5,6 +5,8 @@ import { parseIntStrict, parseSize } from '../util/units.js';
 import { parseCoreMask } from '../util/cpu-mask.js';
 import { validateNqn } from '../util/nqn.js';
 import { DEFAULT_SPIN_US, MAX_SPIN_US } from '../util/adaptive-wait.js';
+import { parseBsSplit, parseDistribution, parseRangeFlag } from './workload-values.js';
+import type { BsSplitEntry, IoRange, RandomDistribution } from '../engine/workload-spec.js';
 
 /** Raw values as commander hands them over (strings unless parsed by a counter). */
 export interface RawPerfOptions {
@@ -35,6 +37,10 @@ export interface RawPerfOptions {
   idleTime?: string;
   rateSweep?: string;
   spinUs?: string;
+  bssplit?: string;
+  randomDistribution?: string;
+  range?: string;
+  verify?: boolean;
 }
 
 function intFlag(flag: string, text: string | undefined, def: number, min: number, max: number): number {
@@ -54,8 +60,9 @@ export function parsePerfOptions(o: RawPerfOptions, allowedCpus: number[], comma
     throw new UsageError(`-s/--io-size "${o.ioSize}" and -o "${o.o}" disagree: give the I/O size once`);
   }
   const sizeText = o.ioSize ?? o.o;
-  if (sizeText === undefined) throw new UsageError('-s/--io-size is required (e.g. -s 4096)');
-  const ioSize = parseSize(sizeText);
+  const shape = parseWorkloadShapeFlags(o, sizeText !== undefined);
+  if (sizeText === undefined && !shape.bssplit) throw new UsageError('-s/--io-size is required (e.g. -s 4096)');
+  const ioSize = shape.bssplit ? Math.max(...shape.bssplit.map((e) => e.bytes)) : parseSize(sizeText!);
   if (ioSize === null || ioSize <= 0) throw new UsageError(`-s/--io-size: "${sizeText}" is not a size (e.g. 4096, 4k, 128KiB)`);
   if (ioSize % 512 !== 0) throw new UsageError(`-s/--io-size ${ioSize} is not a multiple of 512 bytes`);
   if (ioSize > 64 * 1024 * 1024) throw new UsageError(`-s/--io-size ${ioSize} is above the 64 MiB limit`);
@@ -165,5 +172,32 @@ export function parsePerfOptions(o: RawPerfOptions, allowedCpus: number[], comma
     idleSec,
     rateSweep,
     commandLine,
+    ...shape,
+    thinktimeUs: 0,
   };
+}
+
+/** --bssplit, --random-distribution, --range, --verify. */
+function parseWorkloadShapeFlags(o: RawPerfOptions, hasIoSize: boolean):
+  { bssplit?: BsSplitEntry[]; distribution: RandomDistribution; range?: IoRange; verify: boolean } {
+  const out: { bssplit?: BsSplitEntry[]; distribution: RandomDistribution; range?: IoRange; verify: boolean } = {
+    distribution: { kind: 'random', param: 0 }, verify: o.verify ?? false,
+  };
+  if (o.bssplit !== undefined) {
+    if (hasIoSize) throw new UsageError('--bssplit sets the I/O sizes: drop -s/--io-size');
+    const v = parseBsSplit(o.bssplit, parseSize);
+    if (typeof v === 'string') throw new UsageError(`--bssplit "${o.bssplit}": ${v}`);
+    out.bssplit = v;
+  }
+  if (o.randomDistribution !== undefined) {
+    const v = parseDistribution(o.randomDistribution);
+    if (typeof v === 'string') throw new UsageError(`--random-distribution "${o.randomDistribution}": ${v}`);
+    out.distribution = v;
+  }
+  if (o.range !== undefined) {
+    const v = parseRangeFlag(o.range, parseSize);
+    if (typeof v === 'string') throw new UsageError(`--range "${o.range}": ${v}`);
+    out.range = v;
+  }
+  return out;
 }

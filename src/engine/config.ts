@@ -1,4 +1,5 @@
 // The resolved configuration of a perf run (what the CLI validated; what workers execute; what results record).
+import type { BsSplitEntry, IoRange, RandomDistribution } from './workload-spec.js';
 
 export type IoPattern = 'read' | 'write' | 'randread' | 'randwrite' | 'rw' | 'randrw';
 export const IO_PATTERNS: readonly IoPattern[] = ['read', 'write', 'randread', 'randwrite', 'rw', 'randrw'];
@@ -41,6 +42,18 @@ export interface PerfConfig {
   /** Percent of the poll-mode maximum, for --compare-modes. */
   rateSweep: number[];
   commandLine: string[];
+  /** Weighted I/O sizes (--bssplit; ioSize is then the largest). */
+  bssplit?: BsSplitEntry[];
+  /** Random offsets' distribution (--random-distribution; default uniform). */
+  distribution: RandomDistribution;
+  /** Part of each namespace the I/O goes to (--range; default all of it). */
+  range?: IoRange;
+  /** Write the range with a self-describing pattern first, then check every read (--verify). */
+  verify: boolean;
+  /** fio thinktime in µs (job files); 0 = none. */
+  thinktimeUs: number;
+  /** Set when the run comes from a job file: which file and section. */
+  workload?: { file: string; section: string; sections: string[] };
 }
 
 export function isRandom(p: IoPattern): boolean {

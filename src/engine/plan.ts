@@ -1,6 +1,7 @@
 // The resolved plan handed to each worker thread (structured-clone serializable).
 import type { QpairConnectParams } from '../transport/transport.js';
 import type { ReactorMode, IoPattern } from './config.js';
+import type { BsSplitEntry, RandomDistribution } from './workload-spec.js';
 
 /** One namespace as one worker drives it: -P qpairs to the same namespace. */
 export interface NamespaceContextPlan {
@@ -9,6 +10,9 @@ export interface NamespaceContextPlan {
   nsid: number;
   blockSize: number;
   sizeBlocks: number;
+  /** The blocks this context's I/O goes to (--range; split between workers under --verify). */
+  startBlock: number;
+  rangeBlocks: number;
   qpairs: QpairConnectParams[];
 }
 
@@ -24,6 +28,13 @@ export interface WorkloadPlan {
   arrivals: 'constant' | 'poisson';
   /** Interrupt mode: keep polling this long (µs) after the last busy pass before sleeping. */
   spinUs?: number;
+  /** Weighted I/O sizes (ioSize is the largest); undefined = every I/O is ioSize. */
+  bssplit?: BsSplitEntry[];
+  distribution: RandomDistribution;
+  /** Pattern writes, check reads; the range is written first. */
+  verify: boolean;
+  /** fio thinktime: pause after each completion before the slot's next I/O (µs, 0 = none). */
+  thinktimeUs: number;
 }
 
 export interface WorkerPlan {

@@ -31,6 +31,9 @@ import { writeResult } from '../report/result-writer.js';
 import { formatProgressLine, ProgressPrinter } from '../report/progress-line.js';
 import type { TargetSampler } from './target-sampler.js';
 import { RpcTargetSampler } from './rpc-target-sampler.js';
+import { contextRanges, workloadExtras, bssplitProblem } from './workload-run.js';
+import { resultExtras } from '../report/workload-result.js';
+import { VERIFY_PREFILL_TIMEOUT_MS } from './verifier.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -133,6 +136,8 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
         if (config.ioSize % n.blockSize !== 0) {
           throw new UsageError(`-s/--io-size ${config.ioSize} is not a multiple of the block size ${n.blockSize} of NSID ${n.nsid} at ${formatTrid(tid)}`);
         }
+        const splitWhy = bssplitProblem(config, n.blockSize);
+        if (splitWhy) throw new UsageError(`${splitWhy} of NSID ${n.nsid} at ${formatTrid(tid)}`);
         if (config.ioSize > n.sizeBytes) {
           throw new UsageError(`-s/--io-size ${config.ioSize} is larger than NSID ${n.nsid} (${n.sizeBytes} bytes) at ${formatTrid(tid)}`);
         }
@@ -166,7 +171,10 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     const workload: WorkloadPlan = {
       ioDepth: config.ioDepth, ioSize: config.ioSize, pattern: config.pattern, rwmixread: config.rwmixread,
       seed: config.seed, mode: config.mode, rateIops: rateIops > 0 ? rateIops / workers : 0, arrivals, spinUs: config.spinUs,
+      ...workloadExtras(config),
     };
+    const ranges = contextRanges(config, assign, namespaces);
+    if (typeof ranges === 'string') throw new UsageError(ranges);
     const plans: WorkerPlan[] = assign.map((nsIdxs, w) => ({
       index: w, core: config.cores[w]!, workers, workload,
       countersSab: counters.countersSab, controlSab: counters.controlSab,
@@ -183,7 +191,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
           // the worker keeps exactly -q I/Os in flight.
           qpairs.push(ctrl.ioQpairParams(qid, Math.max(2, config.ioDepth * Math.ceil(config.ioSize / ctrl.maxTransferBytes))));
         }
-        return { nsIndex, nsid: ns.nsid, blockSize: ns.blockSize, sizeBlocks: ns.sizeBlocks, qpairs };
+        return { nsIndex, nsid: ns.nsid, blockSize: ns.blockSize, sizeBlocks: ns.sizeBlocks, ...ranges(w, nsIndex), qpairs };
       }),
     }));
 
@@ -217,7 +225,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     });
 
     // Wait until every worker connected its qpairs (or failed).
-    const readyDeadline = Date.now() + 60_000;
+    const readyDeadline = Date.now() + 60_000 + (config.verify ? VERIFY_PREFILL_TIMEOUT_MS : 0);
     while (counters.readyCount() < workers && settled < workers && Date.now() < readyDeadline && !counters.stopRequested()) {
       await new Promise((r) => setTimeout(r, 5));
     }
@@ -281,6 +289,8 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     const ioErrors = total.total.errors;
     const firstErr = results.find((r) => r.firstErrorStatus !== undefined)?.firstErrorStatus;
     if (ioErrors > 0 && !error) error = `${ioErrors} I/O error(s), first: ${describeStatus(firstErr ?? 0, 'nvm')}`;
+    const extras = resultExtras(config, results);
+    if (extras.verify && extras.verify.mismatches > 0 && !error) error = extras.verifyError;
 
     const result: PerfResult = {
       schemaVersion: SCHEMA_VERSION,
@@ -296,8 +306,9 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
         latencyTracking: config.latencyTracking, headerDigest: config.hdgst, dataDigest: config.ddgst,
         hostnqn: controllers[0]?.hostnqn ?? config.hostnqn ?? '', seed: config.seed, mode: config.mode,
         ...(config.mode === 'interrupt' ? { spinUs: config.spinUs } : {}),
-        rateIops, arrivals, transportIds: tids.map(formatTrid),
+        rateIops, arrivals, transportIds: tids.map(formatTrid), ...extras.config,
       },
+      ...(extras.workload ? { workload: extras.workload } : {}),
       targets,
       durationSec: seconds,
       total,
@@ -305,6 +316,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
       namespaces: buildNamespaceRows(results, namespaces.map((n) => n.label), seconds, namespaces.map((n) => n.targetIndex)),
       timeline,
       latency: buildLatency(results),
+      ...(extras.verify ? { verify: extras.verify } : {}),
     };
     if (launched && timeline.length > 0) {
       const cpuNs = timeline.reduce((s, p) => s + (p.targetCpuCores ?? 0) * p.intervalSec * 1e9, 0);
@@ -333,7 +345,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     }
     if (status !== 'complete' && error) log(status === 'interrupted' ? error : `run ended early: ${error}`);
     const exitCode = status === 'interrupted' ? ExitCode.Interrupted
-      : status === 'partial' || ioErrors > 0 || writeFailed ? ExitCode.RunFailed : ExitCode.Ok;
+      : status === 'partial' || ioErrors > 0 || writeFailed || (extras.verify?.mismatches ?? 0) > 0 ? ExitCode.RunFailed : ExitCode.Ok;
     return { result, path, exitCode };
   } finally {
     for (const c of controllers) {

@@ -11,6 +11,8 @@ import { Prng } from './prng.js';
 import type { NamespaceContextPlan, WorkloadPlan } from './plan.js';
 import type { ContextResult } from './worker-result.js';
 import { isRandom } from './config.js';
+import { BlockSizeSplit } from './bs-split.js';
+import { Verifier, VERIFY_SWEEP_TIMEOUT_MS } from './verifier.js';
 import { AdaptiveWait, DEFAULT_SPIN_US, type WaitStats } from '../util/adaptive-wait.js';
 
 /** Open loop with nothing in flight: sleep until the next arrival only when it is further away than this. */
@@ -20,9 +22,11 @@ const MIN_SLEEP_NS = 20_000;
 class NamespaceContext {
   readonly read = new DirectionStats();
   readonly write = new DirectionStats();
-  constructor(readonly plan: NamespaceContextPlan, readonly gen: LbaGenerator, readonly mix: RwMix) {}
+  constructor(readonly plan: NamespaceContextPlan, readonly gen: LbaGenerator, readonly mix: RwMix,
+    readonly split: BlockSizeSplit | undefined, readonly verifier: Verifier | undefined) {}
   result(): ContextResult {
-    return { nsIndex: this.plan.nsIndex, nsid: this.plan.nsid, read: this.read.totals(), write: this.write.totals() };
+    return { nsIndex: this.plan.nsIndex, nsid: this.plan.nsid, read: this.read.totals(), write: this.write.totals(),
+      ...(this.verifier ? { verify: this.verifier.totals() } : {}) };
   }
 }
 
@@ -35,17 +39,28 @@ class QpairContext {
   inflight = 0;
   readonly data: Uint8Array;
   readonly blocksPerIo: number;
+  /** Per slot: LBA and blocks of the I/O in it (bssplit sizes vary; verify checks by LBA). */
+  readonly lba: Float64Array;
+  readonly blocks: Int32Array;
+  readonly data32: Uint32Array;
+  verifyBase = 0;
+  /** thinktime: the qpair issues its next I/O no earlier than this. */
+  nextSubmitNs = 0;
 
   constructor(readonly qp: IoQpair, readonly ns: NamespaceContext, readonly depth: number, readonly ioSize: number) {
     this.submitNs = new Float64Array(depth);
     this.isRead = new Uint8Array(depth);
+    this.lba = new Float64Array(depth);
+    this.blocks = new Int32Array(depth);
     this.free = new Int32Array(depth);
     for (let i = 0; i < depth; i++) this.free[i] = depth - 1 - i;
     this.nfree = depth;
     this.data = new Uint8Array(depth * ioSize);
     // Writes carry a non-trivial pattern so compression or zero detection in a target cannot flatter it.
     for (let i = 0; i < this.data.length; i += 4) this.data[i] = (i * 2654435761) >>> 24;
+    this.data32 = new Uint32Array(this.data.buffer, this.data.byteOffset, this.data.length >>> 2);
     this.blocksPerIo = ioSize / ns.plan.blockSize;
+    if (ns.verifier) this.verifyBase = ns.verifier.reserveSlots(depth, this.blocksPerIo);
   }
 }
 
@@ -78,9 +93,12 @@ export class WorkerLoop {
   private cumLatNs = 0;
   private cumErrors = 0;
   private firstErrorStatus: number | undefined;
+  private readonly thinkNs: number;
+  private sweepErrors = 0;
 
   constructor(private readonly index: number, private readonly workload: WorkloadPlan,
     private readonly counters: SharedCounters, private readonly group: PollGroup) {
+    this.thinkNs = workload.thinktimeUs * 1000;
     this.wait = new AdaptiveWait(workload.mode === 'interrupt', workload.spinUs ?? DEFAULT_SPIN_US);
   }
 
@@ -89,16 +107,30 @@ export class WorkerLoop {
     let ns = this.nsContexts.find((c) => c.plan === nsPlan);
     if (!ns) {
       const prng = new Prng(ctxSeed);
+      const w = this.workload;
+      const split = w.bssplit ? new BlockSizeSplit(w.bssplit, nsPlan.blockSize, prng) : undefined;
       ns = new NamespaceContext(nsPlan,
-        new LbaGenerator(isRandom(this.workload.pattern), nsPlan.sizeBlocks, nsPlan.blockSize, this.workload.ioSize, prng),
-        new RwMix(this.workload.rwmixread, prng));
+        new LbaGenerator(isRandom(w.pattern), nsPlan.sizeBlocks, nsPlan.blockSize, w.ioSize, prng, {
+          startBlock: nsPlan.startBlock, rangeBlocks: nsPlan.rangeBlocks, distribution: w.distribution,
+          alignBytes: split ? split.minBlocks * nsPlan.blockSize : w.ioSize,
+        }),
+        new RwMix(w.rwmixread, prng), split,
+        w.verify ? new Verifier(nsPlan.startBlock, nsPlan.rangeBlocks, nsPlan.blockSize, w.seed >>> 0) : undefined);
       this.nsContexts.push(ns);
     }
     const depth = Math.min(this.workload.ioDepth, qp.depth);
     const q = new QpairContext(qp, ns, depth, this.workload.ioSize);
-    const ioSize = this.workload.ioSize;
     const nsRef = ns;
+    const bs = nsPlan.blockSize;
+    const thinkNs = this.thinkNs;
     qp.onComplete = (tag: number, status: number): void => {
+      const v = nsRef.verifier;
+      if (v) {
+        if (status !== 0 && this.prewarming) this.sweepErrors++;
+        if (q.isRead[tag] === 0) v.endWrite(q.lba[tag]!, q.blocks[tag]!);
+        else if (status === 0) v.endRead(q.verifyBase + tag * q.blocksPerIo, q.lba[tag]!, q.blocks[tag]!, q.data, q.data32, tag * q.ioSize);
+      }
+      if (thinkNs > 0) q.nextSubmitNs = native.monoNs() + thinkNs;
       if (this.prewarming) {
         q.free[q.nfree++] = tag;
         q.inflight--;
@@ -107,6 +139,7 @@ export class WorkerLoop {
       if (this.batchTs === 0) this.batchTs = this.wait.now();
       const lat = this.batchTs - q.submitNs[tag]!;
       const read = q.isRead[tag] === 1;
+      const ioSize = q.blocks[tag]! * bs;
       if (status !== 0) {
         this.cumErrors++;
         if (this.firstErrorStatus === undefined) this.firstErrorStatus = status;
@@ -126,16 +159,35 @@ export class WorkerLoop {
   /** Queue one I/O on q, stamped with `stampNs`. Returns false when the qpair has no room. */
   private submitOne(q: QpairContext, stampNs: number): boolean {
     if (q.nfree === 0) return false;
-    const tag = q.free[--q.nfree]!;
+    if (this.thinkNs > 0 && (q.inflight > 0 || native.monoNs() < q.nextSubmitNs)) return false; // thinktime: one at a time
     const ns = q.ns;
-    const lba = ns.gen.next();
+    const blocks = ns.split ? ns.split.next() : q.blocksPerIo;
+    let lba = ns.gen.next(blocks);
     const read = ns.mix.isRead();
+    const v = ns.verifier;
+    if (v && !read) {
+      // Two writes to one block must not be in flight together (the block's content would be either).
+      let tries = 0;
+      while (!v.canWrite(lba, blocks) && ++tries < 8) lba = ns.gen.next(blocks);
+      if (tries === 8) return false;
+    }
+    const tag = q.free[--q.nfree]!;
     const bs = ns.plan.blockSize;
+    if (v) {
+      if (read) v.beginRead(q.verifyBase + tag * q.blocksPerIo, lba, blocks);
+      else v.beginWrite(lba, blocks, q.data, q.data32, tag * q.ioSize);
+    }
     const ok = read
-      ? q.qp.submitRead(ns.plan.nsid, lba, q.blocksPerIo, bs, q.data, tag * q.ioSize, tag)
-      : q.qp.submitWrite(ns.plan.nsid, lba, q.blocksPerIo, bs, q.data, tag * q.ioSize, tag);
-    if (!ok) { q.nfree++; return false; }
+      ? q.qp.submitRead(ns.plan.nsid, lba, blocks, bs, q.data, tag * q.ioSize, tag)
+      : q.qp.submitWrite(ns.plan.nsid, lba, blocks, bs, q.data, tag * q.ioSize, tag);
+    if (!ok) {
+      q.nfree++;
+      if (v && !read) v.abortWrite(lba, blocks);
+      return false;
+    }
     q.submitNs[tag] = stampNs;
+    q.lba[tag] = lba;
+    q.blocks[tag] = blocks;
     q.isRead[tag] = read ? 1 : 0;
     q.inflight++;
     return true;
@@ -238,6 +290,7 @@ export class WorkerLoop {
           let waitNs = end - t2;
           if (rate > 0) waitNs = Math.min(waitNs, nextArrival - t2);
           if (!this.recording) waitNs = Math.min(waitNs, warmEnd - t2);
+          if (this.thinkNs > 0) waitNs = Math.min(waitNs, this.thinkNs);
           const ms = Math.max(0, Math.min(1000, waitNs / 1e6)); // fractional: epoll_pwait2 sleeps to the ns
           if (t2 - lastPublish > 20_000_000) {
             lastPublish = t2;
@@ -263,6 +316,9 @@ export class WorkerLoop {
     this.recording = false;
     this.publish(cpuNs, error ? Phase.Failed : Phase.Draining);
     if (!error) this.drain(2000);
+    if (!error && this.workload.verify) {
+      try { this.sweep(false, VERIFY_SWEEP_TIMEOUT_MS); } catch (e) { error = (e as Error).message; }
+    }
     const contexts = this.nsContexts.map((c) => c.result());
     for (const c of this.nsContexts) { c.read.destroy(); c.write.destroy(); }
     this.publish(cpuNs, error ? Phase.Failed : Phase.Done);
@@ -285,6 +341,57 @@ export class WorkerLoop {
         for (const q of this.qctxs) q.qp.processCompletions();
       }
       this.drain(2000);
+    } finally {
+      this.prewarming = false;
+    }
+  }
+
+  /**
+   * --verify: write every block of each context's range once (before the start barrier, so every
+   * later read has an expected content), or read every block back once (after the measured run).
+   * Sequential at the queue depth, not measured; bounded by `timeoutMs`.
+   */
+  sweep(write: boolean, timeoutMs: number): void {
+    this.prewarming = true;
+    this.sweepErrors = 0;
+    try {
+      const deadline = native.monoNs() + timeoutMs * 1e6;
+      const cursor = new Map<NamespaceContext, number>();
+      for (const ns of this.nsContexts) cursor.set(ns, 0);
+      let pending = true;
+      while (pending) {
+        if (native.monoNs() > deadline) throw new Error(`verify: ${write ? 'writing' : 'reading back'} the range took longer than ${timeoutMs / 1000} s`);
+        if (!write && this.counters.stopRequested()) break;
+        pending = false;
+        for (const q of this.qctxs) {
+          const ns = q.ns, v = ns.verifier;
+          if (!v) continue;
+          let off = cursor.get(ns)!;
+          while (off < v.rangeBlocks && q.nfree > 0) {
+            const blocks = Math.min(q.blocksPerIo, v.rangeBlocks - off);
+            const lba = v.startBlock + off;
+            const tag = q.free[--q.nfree]!;
+            const at = tag * q.ioSize, bs = ns.plan.blockSize;
+            if (write) v.beginWrite(lba, blocks, q.data, q.data32, at);
+            else v.beginRead(q.verifyBase + tag * q.blocksPerIo, lba, blocks);
+            const ok = write ? q.qp.submitWrite(ns.plan.nsid, lba, blocks, bs, q.data, at, tag)
+              : q.qp.submitRead(ns.plan.nsid, lba, blocks, bs, q.data, at, tag);
+            if (!ok) {
+              if (write) v.abortWrite(lba, blocks);
+              q.nfree++;
+              break;
+            }
+            q.lba[tag] = lba; q.blocks[tag] = blocks; q.isRead[tag] = write ? 0 : 1; q.inflight++;
+            off += blocks;
+          }
+          cursor.set(ns, off);
+          if (off < v.rangeBlocks || q.inflight > 0) pending = true;
+        }
+        for (const q of this.qctxs) q.qp.processCompletions();
+      }
+      if (this.sweepErrors > 0) {
+        throw new Error(`verify: ${this.sweepErrors} I/O(s) failed while ${write ? 'writing the range first' : 'reading the range back'}`);
+      }
     } finally {
       this.prewarming = false;
     }

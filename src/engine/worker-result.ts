@@ -1,12 +1,15 @@
 // What a worker hands back at the end of a run (structured-clone serializable).
 import type { DirectionTotals } from './io-stats.js';
 import type { WaitStats } from '../util/adaptive-wait.js';
+import type { VerifyTotals } from './verifier.js';
 
 export interface ContextResult {
   nsIndex: number;
   nsid: number;
   read: DirectionTotals;
   write: DirectionTotals;
+  /** --verify: what this context checked and found. */
+  verify?: VerifyTotals;
 }
 
 export interface WorkerResult {

@@ -91,6 +91,42 @@ export interface ResolvedConfig {
   rateIops: number;
   arrivals: 'constant' | 'poisson';
   transportIds: string[];
+  /** --bssplit / fio bssplit: I/O sizes and their shares (ioSize is the largest). */
+  bssplit?: { bytes: number; percent: number }[];
+  /** --random-distribution / fio random_distribution, e.g. "zipf:1.2"; absent = uniform. */
+  randomDistribution?: string;
+  /** --range / fio offset+size as given: bytes, or "N%" of each namespace. */
+  range?: { offset: string; size?: string };
+  /** --verify: the range was written first and every read was checked. */
+  verify?: boolean;
+  /** fio thinktime in µs. */
+  thinktimeUs?: number;
+}
+
+/** One block whose read-back data was not what was written. */
+export interface VerifyMismatchRecord {
+  nsid: number;
+  lba: number;
+  /** What differed, e.g. "generation 3, expected 5". */
+  what: string;
+}
+
+/** --verify: blocks written with the pattern, blocks read back and checked, mismatches. */
+export interface VerifySummary {
+  blocksWritten: number;
+  blocksChecked: number;
+  mismatches: number;
+  /** The first mismatches found (at most 20 per worker and namespace). */
+  details: VerifyMismatchRecord[];
+}
+
+/** Set when the run came from a job file (`nvmf-perf run`). */
+export interface WorkloadSource {
+  file: string;
+  /** The job section this result is for. */
+  section: string;
+  /** Every job section of the file, in run order. */
+  sections: string[];
 }
 
 export interface WorkerSummary {
@@ -184,4 +220,8 @@ export interface PerfResult {
   targetCpu?: { pid: number; cpuNs: number; cores: number; cpuUsPerIo: number };
   /** Open loop only: whether the requested rate was achieved. */
   rate?: { requestedIops: number; achievedIops: number; sustained: boolean };
+  /** --verify: what was checked and what did not match. */
+  verify?: VerifySummary;
+  /** The job file and section this run came from. */
+  workload?: WorkloadSource;
 }

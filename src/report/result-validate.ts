@@ -4,7 +4,8 @@ import schema from './result-schema.json' with { type: 'json' };
 import type { WaitStats } from '../util/adaptive-wait.js';
 import type {
   DirectionSplit, HostInfo, IoSummary, LatencyDetail, NamespaceInfo, NamespaceRow, Percentile, PerfResult,
-  ReactorSample, ResolvedConfig, TargetInfo, TimelinePoint, WorkerSummary,
+  ReactorSample, ResolvedConfig, TargetInfo, TimelinePoint, VerifyMismatchRecord, VerifySummary, WorkerSummary,
+  WorkloadSource,
 } from './result-types.js';
 
 export { schema as resultSchema };
@@ -76,12 +77,17 @@ function shape<T>(pointer: string) {
 type Launched = NonNullable<TargetInfo['launched']>;
 type TargetCpu = NonNullable<PerfResult['targetCpu']>;
 type Rate = NonNullable<PerfResult['rate']>;
+type BsSplitItem = NonNullable<ResolvedConfig['bssplit']>[number];
+type RangeConfig = NonNullable<ResolvedConfig['range']>;
 
 export const SCHEMA_SHAPES: readonly ObjectShape[] = [
   shape<PerfResult>('#')(
     ['schemaVersion', 'tool', 'timestamp', 'status', 'commandLine', 'host', 'config', 'targets', 'durationSec',
       'total', 'workers', 'namespaces', 'timeline', 'latency'],
-    ['error', 'targetCpu', 'rate']),
+    ['error', 'targetCpu', 'rate', 'verify', 'workload']),
+  shape<VerifySummary>('#/properties/verify')(['blocksWritten', 'blocksChecked', 'mismatches', 'details'], []),
+  shape<VerifyMismatchRecord>('#/properties/verify/properties/details/items')(['nsid', 'lba', 'what'], []),
+  shape<WorkloadSource>('#/properties/workload')(['file', 'section', 'sections'], []),
   shape<PerfResult['tool']>('#/properties/tool')(['name', 'version'], []),
   shape<TargetCpu>('#/properties/targetCpu')(['pid', 'cpuNs', 'cores', 'cpuUsPerIo'], []),
   shape<Rate>('#/properties/rate')(['requestedIops', 'achievedIops', 'sustained'], []),
@@ -98,7 +104,10 @@ export const SCHEMA_SHAPES: readonly ObjectShape[] = [
   shape<Launched>('#/$defs/targetInfo/properties/launched')(['pid', 'namespace', 'reactorCores', 'mode'], []),
   shape<ResolvedConfig>('#/$defs/resolvedConfig')(
     ['ioDepth', 'ioSize', 'pattern', 'rwmixread', 'timeSec', 'warmupSec', 'numQpairs', 'cores', 'latencyTracking',
-      'headerDigest', 'dataDigest', 'hostnqn', 'seed', 'mode', 'rateIops', 'arrivals', 'transportIds'], ['spinUs']),
+      'headerDigest', 'dataDigest', 'hostnqn', 'seed', 'mode', 'rateIops', 'arrivals', 'transportIds'],
+    ['bssplit', 'randomDistribution', 'range', 'verify', 'thinktimeUs', 'spinUs']),
+  shape<BsSplitItem>('#/$defs/resolvedConfig/properties/bssplit/items')(['bytes', 'percent'], []),
+  shape<RangeConfig>('#/$defs/resolvedConfig/properties/range')(['offset'], ['size']),
   shape<WorkerSummary>('#/$defs/workerSummary')(
     ['index', 'core', 'busyNs', 'idleNs', 'busyPct', 'cpuNs', 'cpuPct', 'cpuUsPerIo', 'io'], ['error', 'wait']),
   shape<WaitStats>('#/$defs/waitStats')(

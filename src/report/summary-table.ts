@@ -1,6 +1,7 @@
 // The end-of-run text on stdout, laid out like spdk_nvme_perf's so the two can be read side by side:
 // one row per namespace per core plus a Total row, -L percentiles and -LL histogram buckets per row,
 // then what the numbers cost: reactor busy time and OS CPU per worker (and of the target when known).
+import { workloadLines } from './workload-result.js';
 import Table from 'cli-table3';
 import * as hdr from 'hdr-histogram-js';
 import { decodeHistogram, type Histogram } from '../engine/latency-histogram.js';
@@ -271,6 +272,7 @@ export function formatSummary(result: PerfResult, opts: SummaryOptions): string 
   if (errors.length > 0) out.push(...errors);
   const rate = rateLine(result);
   if (rate) out.push(rate);
+  out.push(...workloadLines(result));
   out.push('', ...utilizationLines(result));
 
   if (opts.latency >= 1) {

@@ -5,6 +5,7 @@ import { connectIoQpair } from '../host/io-qpair.js';
 import { PollGroup } from '../host/poll-group.js';
 import type { IoQpair } from '../transport/transport.js';
 import { WorkerLoop } from '../engine/worker-loop.js';
+import { VERIFY_PREFILL_TIMEOUT_MS } from '../engine/verifier.js';
 import type { WorkerPlan } from '../engine/plan.js';
 import type { WorkerResult } from '../engine/worker-result.js';
 import { Field, Phase, SharedCounters } from './shared-counters.js';
@@ -28,6 +29,7 @@ export default function runPerfWorker(plan: WorkerPlan): WorkerResult {
         loop.addQpair(ctx, qp, (plan.workload.seed + 7919 * (plan.index * 1024 + k++)) >>> 0);
       }
     }
+    if (plan.workload.verify) loop.sweep(true, VERIFY_PREFILL_TIMEOUT_MS);
     loop.prewarm(PREWARM_MS);
     counters.set(plan.index, Field.Phase, Phase.Ready);
     counters.markReady();

@@ -14,6 +14,8 @@ import { resultSchema, SCHEMA_SHAPES, validateResult } from '../../src/report/re
 import { writeResult } from '../../src/report/result-writer.js';
 import { formatSummary, histogramRows, MAX_HISTOGRAM_ROWS } from '../../src/report/summary-table.js';
 import { formatProgressLine, ProgressPrinter } from '../../src/report/progress-line.js';
+import { resultExtras } from '../../src/report/workload-result.js';
+import type { PerfConfig } from '../../src/engine/config.js';
 
 // ---------------------------------------------------------------------------------------------
 // Synthetic worker results with real HDR histograms
@@ -338,6 +340,35 @@ describe('validateResult', () => {
     expect(validateResult(buildResult(RESULTS, { status: 'partial', error: 'x', rate: { requestedIops: 1, achievedIops: 1, sustained: true } }))).toEqual([]);
   });
 
+  it('accepts the workload-shape and verify parts, built from a job-file config and worker verify totals', () => {
+    const config = {
+      bssplit: [{ bytes: 4096, percent: 60 }, { bytes: 65536, percent: 40 }], distribution: { kind: 'zipf', param: 1.2 },
+      range: { offset: { percent: 10 }, size: { bytes: 1 << 30 } }, verify: true, thinktimeUs: 50,
+      workload: { file: 'workloads/verify.fio', section: 'verify', sections: ['verify'] },
+    } as unknown as PerfConfig;
+    const withVerify: WorkerResult[] = RESULTS.map((r, i) => ({ ...r, contexts: r.contexts.map((c) => ({ ...c,
+      verify: { blocksWritten: 100, blocksChecked: 50, mismatches: i, details: i ? [{ lba: 7, what: 'checksum 0x1, header says 0x2' }] : [] } })) }));
+    const extras = resultExtras(config, withVerify);
+    expect(extras.config).toEqual({ bssplit: [{ bytes: 4096, percent: 60 }, { bytes: 65536, percent: 40 }], randomDistribution: 'zipf:1.2',
+      range: { offset: '10%', size: String(1 << 30) }, verify: true, thinktimeUs: 50 });
+    expect(extras.verify!.mismatches).toBe(withVerify[1]!.contexts.length);
+    expect(extras.verify!.details[0]).toMatchObject({ lba: 7, what: 'checksum 0x1, header says 0x2' });
+    expect(extras.verifyError).toMatch(/^verify: \d+ block\(s\) did not match what was written; first: NSID \d+ LBA 7: checksum/);
+    const doc = clone();
+    doc['config'] = { ...(doc['config'] as object), ...extras.config };
+    doc['verify'] = extras.verify;
+    doc['workload'] = extras.workload;
+    expect(validateResult(doc)).toEqual([]);
+    const text = formatSummary(doc as unknown as PerfResult, { latency: 0 });
+    expect(text).toMatch(/job file workloads\/verify\.fio, section \[verify\]/);
+    expect(text).toMatch(/workload: bssplit 4k\/60% 64k\/40%; offsets zipf:1\.2; range offset 10%, size 1073741824; thinktime 50 us/);
+    expect(text).toMatch(/mismatch NSID \d+ LBA 7: checksum/);
+    (doc['verify'] as Record<string, unknown>)['mismatches'] = -1;
+    expect(validateResult(doc).join('\n')).toContain('/verify/mismatches');
+    (doc['config'] as Record<string, unknown>)['randomDistribution'] = 'zoned:1';
+    expect(validateResult(doc).join('\n')).toContain('/config/randomDistribution');
+  });
+
   it('rejects a missing field, naming it', () => {
     const d = clone();
     delete d['durationSec'];
@@ -387,7 +418,7 @@ describe('validateResult', () => {
   it('the schema lists exactly the properties of result-types.ts (required and optional)', () => {
     const resolve = (pointer: string): Record<string, unknown> => pointer.replace(/^#\/?/, '').split('/').filter(Boolean)
       .reduce<Record<string, unknown>>((o, k) => o[k] as Record<string, unknown>, resultSchema as unknown as Record<string, unknown>);
-    expect(SCHEMA_SHAPES.length).toBe(18);
+    expect(SCHEMA_SHAPES.length).toBe(23);
     for (const sh of SCHEMA_SHAPES) {
       const node = resolve(sh.pointer);
       expect(node['additionalProperties'], sh.pointer).toBe(false);
