@@ -105,6 +105,7 @@ describe('spin window (counters)', () => {
     // than the gap at QD 1, so the initiator still sleeps in most gaps.
     const rDefault = run('50');
     expect(rDefault.workers[0]!.wait!.sleeps).toBeGreaterThan(rDefault.total.total.ios * 0.5);
+    expect(tSleeps(rDefault)).toBeGreaterThan(tIos(rDefault) * 0.5); // the target earns credit per command alike
   });
 
   it('poll mode never sleeps; its idle time is all spin', () => {
