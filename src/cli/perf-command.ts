@@ -44,6 +44,7 @@ export function registerPerfOptions(program: Command): void {
     .option('--spdk-bin <path>', 'with --target spdk: the nvmf_tgt binary (default $SPDK_DIR/build/bin/nvmf_tgt, then nvmf_tgt on PATH)')
     .option('--spdk-args <args>', 'with --target spdk: extra nvmf_tgt arguments, e.g. "--huge-dir /mnt/huge -s 4096" (no --no-huge is added when they set memory)')
     .option('--mode <mode>', 'initiator reactor mode: poll (spin) or interrupt (sleep in epoll when idle) (default poll)')
+    .option('--spin-us <us>', 'interrupt mode: keep polling this many µs after the last pass that did work before sleeping in epoll (initiator and launched target; 0 = sleep at once; default 50)')
     .option('--rate-iops <n>', 'open loop: issue N IOPS in total on a schedule; latency counts from the scheduled time')
     .option('--arrivals <kind>', 'open-loop arrivals: constant or poisson (default constant)')
     .option('--target-rpc <path>', "sample the target's reactors each second over its JSON-RPC socket (ours or SPDK nvmf_tgt's)")

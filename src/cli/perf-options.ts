@@ -4,6 +4,7 @@ import { IO_PATTERNS, isMixed, type IoPattern, type PerfConfig, type ReactorMode
 import { parseIntStrict, parseSize } from '../util/units.js';
 import { parseCoreMask } from '../util/cpu-mask.js';
 import { validateNqn } from '../util/nqn.js';
+import { DEFAULT_SPIN_US, MAX_SPIN_US } from '../util/adaptive-wait.js';
 import { parseBsSplit, parseDistribution, parseRangeFlag } from './workload-values.js';
 import type { BsSplitEntry, IoRange, RandomDistribution } from '../engine/workload-spec.js';
 import { TARGET_KINDS, type TargetKind, type TargetLaunchSpec } from '../launch/launched-target.js';
@@ -40,6 +41,7 @@ export interface RawPerfOptions {
   compareModes?: boolean;
   idleTime?: string;
   rateSweep?: string;
+  spinUs?: string;
   bssplit?: string;
   randomDistribution?: string;
   range?: string;
@@ -116,6 +118,10 @@ export function parsePerfOptions(o: RawPerfOptions, allowedCpus: number[], comma
 
   const mode = (o.mode ?? 'poll') as ReactorMode;
   if (mode !== 'poll' && mode !== 'interrupt') throw new UsageError(`--mode: expected poll or interrupt, got "${o.mode}"`);
+  const spinUs = intFlag('--spin-us', o.spinUs, DEFAULT_SPIN_US, 0, MAX_SPIN_US);
+  if (o.spinUs !== undefined && mode === 'poll' && o.compareModes !== true) {
+    throw new UsageError('--spin-us applies only with --mode interrupt (poll mode never sleeps)');
+  }
   if (o.targetNs !== undefined && transportIds.length > 0) {
     throw new UsageError('--target-ns applies only to the launched target (no -r given)');
   }
@@ -171,6 +177,7 @@ export function parsePerfOptions(o: RawPerfOptions, allowedCpus: number[], comma
     targetNs,
     target,
     mode,
+    spinUs,
     rateIops: o.rateIops === undefined ? 0 : rateIops,
     arrivals,
     targetRpc: o.targetRpc,

@@ -34,6 +34,8 @@ export interface PerfConfig {
   /** Which target to launch when no -r is given (`--target`, `--spdk-bin`, `--spdk-args`). */
   target: TargetLaunchSpec;
   mode: ReactorMode;
+  /** Interrupt mode: spin window in µs after the last busy pass before sleeping (initiator and launched target). */
+  spinUs: number;
   /** Open loop: total IOPS to issue (0 = closed loop at the queue depth). */
   rateIops: number;
   arrivals: 'constant' | 'poisson';

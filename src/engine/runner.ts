@@ -107,7 +107,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
         // other's reply), so a target that must share a core with a worker sleeps when idle.
         const targetInterrupt = config.mode === 'interrupt' || spare.length === 0;
         launched = await launchTarget(config.target, { namespaces: [config.targetNs], reactorCores: reactor,
-          interruptMode: targetInterrupt, rpcSocket: rpcPath });
+          interruptMode: targetInterrupt, rpcSocket: rpcPath, spinUs: config.spinUs });
         if (!sampler) {
           ownSampler = new RpcTargetSampler(rpcPath);
           try { await ownSampler.start(); sampler = ownSampler; } catch (e) { log(`target reactors will not be sampled: ${(e as Error).message}`); }
@@ -170,7 +170,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     const counters = SharedCounters.create(workers);
     const workload: WorkloadPlan = {
       ioDepth: config.ioDepth, ioSize: config.ioSize, pattern: config.pattern, rwmixread: config.rwmixread,
-      seed: config.seed, mode: config.mode, rateIops: rateIops > 0 ? rateIops / workers : 0, arrivals,
+      seed: config.seed, mode: config.mode, rateIops: rateIops > 0 ? rateIops / workers : 0, arrivals, spinUs: config.spinUs,
       ...workloadExtras(config),
     };
     const ranges = contextRanges(config, assign, namespaces);
@@ -305,6 +305,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
         timeSec: config.timeSec, warmupSec: config.warmupSec, numQpairs: config.numQpairs, cores: config.cores,
         latencyTracking: config.latencyTracking, headerDigest: config.hdgst, dataDigest: config.ddgst,
         hostnqn: controllers[0]?.hostnqn ?? config.hostnqn ?? '', seed: config.seed, mode: config.mode,
+        ...(config.mode === 'interrupt' ? { spinUs: config.spinUs } : {}),
         rateIops, arrivals, transportIds: tids.map(formatTrid), ...extras.config,
       },
       ...(extras.workload ? { workload: extras.workload } : {}),

@@ -18,9 +18,11 @@ export function launchBuiltinTarget(opts: LaunchOptions): Promise<LaunchedTarget
   const args = [cliEntryPath(), 'target', '--listen', '127.0.0.1:0', '--reactor-mask', opts.reactorCores.join(','), '--exit-with-parent'];
   for (const ns of opts.namespaces) args.push('--ns', ns);
   if (opts.interruptMode) args.push('--interrupt-mode');
+  if (opts.interruptMode && opts.spinUs !== undefined) args.push('--spin-us', String(opts.spinUs));
   if (opts.rpcSocket !== undefined) args.push('--rpc-socket', opts.rpcSocket);
   if (opts.extraArgs) args.push(...opts.extraArgs);
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // stdin: a pipe we never write to; its end of file tells the target (--exit-with-parent) that we are gone.
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   let exitedFlag = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {

@@ -19,6 +19,8 @@ export interface LaunchOptions {
   interruptMode?: boolean;
   /** Serve JSON-RPC (framework_get_reactors …) on this Unix socket. */
   rpcSocket?: string;
+  /** Adaptive interrupt mode's spin window in µs (built-in only; used with interruptMode). */
+  spinUs?: number;
   /** Extra flags for `nvmf-perf target` (built-in only). */
   extraArgs?: string[];
   readyTimeoutMs?: number;

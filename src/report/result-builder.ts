@@ -73,6 +73,7 @@ export function buildWorkers(results: readonly WorkerResult[], seconds: number):
       io,
     };
     if (w.error !== undefined) s.error = w.error;
+    if (w.wait !== undefined) s.wait = w.wait;
     return s;
   });
 }

@@ -1,6 +1,8 @@
 // The result document of one perf run. Every output — text table, JSON file, HTML report,
 // comparison — is a view of this. Bump SCHEMA_VERSION on any incompatible change.
 
+import type { WaitStats } from '../util/adaptive-wait.js';
+
 export const SCHEMA_VERSION = 1;
 
 /** Latency and throughput of a set of I/Os. Latencies in microseconds. */
@@ -84,6 +86,8 @@ export interface ResolvedConfig {
   hostnqn: string;
   seed: number;
   mode: 'poll' | 'interrupt';
+  /** Interrupt mode: spin window (µs) after the last busy pass before sleeping. */
+  spinUs?: number;
   rateIops: number;
   arrivals: 'constant' | 'poisson';
   transportIds: string[];
@@ -138,6 +142,8 @@ export interface WorkerSummary {
   cpuUsPerIo: number;
   io: DirectionSplit;
   error?: string;
+  /** How the loop waited (time spinning vs sleeping, sleeps, wake-ups). */
+  wait?: WaitStats;
 }
 
 /** One row per namespace per core, like spdk_nvme_perf's per-namespace lines. */
@@ -160,6 +166,12 @@ export interface ReactorSample {
   busy: number;
   idle: number;
   inInterrupt: boolean;
+  /** Parts of idle, when the target reports them (ours does): empty passes while awake, and asleep. */
+  spin?: number;
+  sleep?: number;
+  /** Cumulative sleeps and the wake-ups that ended them (ours). */
+  sleeps?: number;
+  wakeups?: number;
   /** Connections (qpairs) the reactor serves, when the target reports it. */
   connections?: number;
   qpairs?: number;

@@ -31,6 +31,13 @@ describe('perf flags', () => {
     expect(parse({ ioPattern: 'randwrite' }).rwmixread).toBe(0);
     expect(parse({ latency: 2 }).latencyTracking).toBe(2);
   });
+  it('--spin-us: interrupt mode or --compare-modes only, default 50', () => {
+    expect(parse({}).spinUs).toBe(50);
+    expect(parse({ mode: 'interrupt', spinUs: '0' }).spinUs).toBe(0);
+    expect(parse({ compareModes: true, spinUs: '25' }).spinUs).toBe(25);
+    expect(err({ spinUs: '10' })).toBe('--spin-us applies only with --mode interrupt (poll mode never sleeps)');
+    expect(err({ mode: 'interrupt', spinUs: 'x' })).toBe('--spin-us: expected an integer from 0 to 100000, got "x"');
+  });
   it('names the flag in every error', () => {
     expect(err({ ioDepth: undefined })).toBe('-q/--io-depth is required (e.g. -q 32)');
     expect(err({ ioDepth: '0' })).toBe('-q/--io-depth: expected an integer from 1 to 65536, got "0"');
