@@ -9,6 +9,7 @@ export const COLORS = {
   total: '#54a24b',
   poll: '#b279a2',
   interrupt: '#2ca6a4',
+  adaptive: '#e45756',
 } as const;
 
 /** Runs in an overlay and cores in a utilization chart, in order. */
@@ -20,7 +21,13 @@ export const DIRECTION_SCALE = { domain: ['read', 'write', 'total'], range: [COL
 export function directionScale(names: readonly ('read' | 'write' | 'total')[]): { domain: string[]; range: string[] } {
   return { domain: [...names], range: names.map((n) => COLORS[n]) };
 }
-export const MODE_SCALE = { domain: ['poll', 'interrupt'], range: [COLORS.poll, COLORS.interrupt] };
+export const MODE_SCALE = { domain: ['poll', 'interrupt', 'adaptive'], range: [COLORS.poll, COLORS.interrupt, COLORS.adaptive] };
+
+/** The row's mode variant; comparisons written before adaptive mode existed have only `mode`. */
+export function variantOf(r: { mode: string; variant?: string }): 'poll' | 'interrupt' | 'adaptive' {
+  const v = r.variant ?? r.mode;
+  return v === 'poll' || v === 'adaptive' ? v : 'interrupt';
+}
 
 /** Chart width in px: two side-by-side charts and their axes fit a 1280 px window. */
 export const FULL_WIDTH = 1040;

@@ -3,7 +3,7 @@
 import { fmt, num, text, usDecimals } from '../format.js';
 import type { ComparisonRow } from '../comparison-doc.js';
 import type { Cell, ChartSection } from '../section.js';
-import { CHART_CONFIG, MODE_SCALE } from '../theme.js';
+import { CHART_CONFIG, MODE_SCALE, variantOf } from '../theme.js';
 
 interface Metric { name: string; unit: string; value: (r: ComparisonRow) => number; decimals: (v: number) => number }
 
@@ -21,22 +21,26 @@ export const MODE_METRICS: Metric[] = [
 
 export function modeBarsChart(rows: ComparisonRow[]): ChartSection {
   const full = rows.filter((r) => r.rateIops === 0);
-  const poll = full.find((r) => r.mode === 'poll');
-  const intr = full.find((r) => r.mode === 'interrupt');
-  const values = full.flatMap((r) => MODE_METRICS.map((m) => ({ metric: m.name, mode: r.mode, v: m.value(r) })))
+  const poll = full.find((r) => variantOf(r) === 'poll');
+  const others = (['interrupt', 'adaptive'] as const).map((v) => ({ v, row: full.find((r) => variantOf(r) === v) }))
+    .filter((o) => o.row !== undefined);
+  const values = full.flatMap((r) => MODE_METRICS.map((m) => ({ metric: m.name, mode: variantOf(r), v: m.value(r) })))
     .filter((x) => Number.isFinite(x.v));
   const table: Cell[][] = MODE_METRICS.map((m) => {
     const cell = (r: ComparisonRow | undefined): Cell => {
       const v = r ? m.value(r) : Number.NaN;
       return Number.isFinite(v) ? num(v, m.decimals(v)) : text('—');
     };
-    const p = poll ? m.value(poll) : Number.NaN, i = intr ? m.value(intr) : Number.NaN;
-    const ratio = Number.isFinite(p) && Number.isFinite(i) && p !== 0 ? { text: `× ${fmt(i / p, 2)}`, value: i / p } : text('—');
-    return [text(`${m.name} (${m.unit})`), cell(poll), cell(intr), ratio];
+    const p = poll ? m.value(poll) : Number.NaN;
+    const ratio = (row: ComparisonRow | undefined): Cell => {
+      const i = row ? m.value(row) : Number.NaN;
+      return Number.isFinite(p) && Number.isFinite(i) && p !== 0 ? { text: `× ${fmt(i / p, 2)}`, value: i / p } : text('—');
+    };
+    return [text(`${m.name} (${m.unit})`), cell(poll), ...others.map((o) => cell(o.row)), ...others.map((o) => ratio(o.row))];
   });
   return {
     id: 'mode-bars',
-    title: 'Poll vs interrupt at full load',
+    title: others.length > 1 ? 'Poll vs interrupt vs adaptive at full load' : 'Poll vs interrupt at full load',
     note: 'The same closed-loop workload in each mode (initiator and launched target switched together); idle CPU is '
       + 'the target process\'s CPU in the idle period after the run.',
     spec: {
@@ -51,12 +55,12 @@ export function modeBarsChart(rows: ComparisonRow[]): ChartSection {
         transform: [{ filter: { field: 'metric', equal: m.name } }],
         mark: 'bar',
         encoding: {
-          y: { field: 'mode', type: 'nominal', title: null, sort: ['poll', 'interrupt'] },
+          y: { field: 'mode', type: 'nominal', title: null, sort: ['poll', 'interrupt', 'adaptive'] },
           x: { field: 'v', type: 'quantitative', title: `${m.name} (${m.unit})` },
           color: { field: 'mode', type: 'nominal', title: 'mode', scale: MODE_SCALE },
         },
       })),
     },
-    table: { columns: ['metric', 'poll', 'interrupt', 'interrupt / poll'], rows: table },
+    table: { columns: ['metric', 'poll', ...others.map((o) => o.v), ...others.map((o) => `${o.v} / poll`)], rows: table },
   };
 }

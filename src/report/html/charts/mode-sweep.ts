@@ -3,20 +3,20 @@
 import { num, text, usDecimals } from '../format.js';
 import type { ComparisonRow } from '../comparison-doc.js';
 import type { Cell, ChartSection } from '../section.js';
-import { CHART_CONFIG, HALF_WIDTH, MODE_SCALE } from '../theme.js';
+import { CHART_CONFIG, HALF_WIDTH, MODE_SCALE, variantOf } from '../theme.js';
 
 export function modeSweepChart(rows: ComparisonRow[]): ChartSection | undefined {
-  const swept = rows.filter((r) => r.rateIops > 0).sort((a, b) => a.rateIops - b.rateIops || a.mode.localeCompare(b.mode));
+  const swept = rows.filter((r) => r.rateIops > 0).sort((a, b) => a.rateIops - b.rateIops || variantOf(a).localeCompare(variantOf(b)));
   if (swept.length === 0) return undefined;
   const cpu = swept.flatMap((r) => [
-    { offered: r.rateIops, mode: r.mode, side: 'initiator', v: r.initiatorUsPerIo },
-    ...(r.targetUsPerIo >= 0 ? [{ offered: r.rateIops, mode: r.mode, side: 'target', v: r.targetUsPerIo }] : []),
+    { offered: r.rateIops, mode: variantOf(r), side: 'initiator', v: r.initiatorUsPerIo },
+    ...(r.targetUsPerIo >= 0 ? [{ offered: r.rateIops, mode: variantOf(r), side: 'target', v: r.targetUsPerIo }] : []),
   ]);
-  const lat = swept.map((r) => ({ offered: r.rateIops, mode: r.mode, p99: r.p99Us }));
+  const lat = swept.map((r) => ({ offered: r.rateIops, mode: variantOf(r), p99: r.p99Us }));
   const x = { field: 'offered', type: 'quantitative' as const, title: 'offered load (IOPS requested)', scale: { zero: true } };
   const color = { field: 'mode', type: 'nominal' as const, title: 'mode', scale: MODE_SCALE };
   const table: Cell[][] = swept.map((r) => [
-    num(r.rateIops), text(r.mode), num(r.iops), text(r.sustained ? 'yes' : 'no'),
+    num(r.rateIops), text(variantOf(r)), num(r.iops), text(r.sustained ? 'yes' : 'no'),
     num(r.initiatorUsPerIo, 2), r.targetUsPerIo >= 0 ? num(r.targetUsPerIo, 2) : text('—'), num(r.p99Us, usDecimals(r.p99Us)),
   ]);
   return {
