@@ -263,6 +263,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       METHOD("currentCpu", nv_fn_current_cpu),
       METHOD("gettid", nv_fn_gettid),
       METHOD("monoNs", nv_fn_mono_ns),
+      METHOD("monoNsInto", nv_fn_mono_ns_into),
       METHOD("threadCpuNs", nv_fn_thread_cpu_ns),
       METHOD("processCpuNs", nv_fn_process_cpu_ns),
       METHOD("threadCpuNsOf", nv_fn_thread_cpu_ns_of),

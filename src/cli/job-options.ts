@@ -9,6 +9,7 @@ import type { BsSplitEntry, IoRange, RandomDistribution, SizeOrPercent } from '.
 import { parseCoreMask } from '../util/cpu-mask.js';
 import { validateNqn } from '../util/nqn.js';
 import { parseTrid } from '../host/trid.js';
+import { DEFAULT_SPIN_US } from '../util/adaptive-wait.js';
 
 /** Run-wide settings from the `run` command line. */
 export interface JobRunContext {
@@ -272,6 +273,7 @@ export function jobToConfig(job: JobSection, ctx: JobRunContext): PerfConfig {
     timeSec,
     warmupSec: j.rampSec ?? 0,
     transportIds: j.filename ? [j.filename] : [],
+    target: { kind: 'builtin' },
     numQpairs: j.qpairs ?? 1,
     cores,
     latencyTracking: j.latency ?? 1,
@@ -284,6 +286,7 @@ export function jobToConfig(job: JobSection, ctx: JobRunContext): PerfConfig {
     progress: ctx.progress,
     targetNs: ctx.targetNs ?? j.targetNs ?? 'ram:1GiB',
     mode: j.mode ?? 'poll',
+    spinUs: DEFAULT_SPIN_US,
     // fio's rate_iops limits each clone; the engine's rate is the total.
     rateIops: j.rateIops ? j.rateIops * numjobs : 0,
     arrivals: j.arrivals ?? 'constant',

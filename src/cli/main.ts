@@ -11,6 +11,7 @@ import { registerTargetCommand } from './target-command.js';
 import { registerDiscoverCommand } from './discover-command.js';
 import { registerIdentifyCommand } from './identify-command.js';
 import { registerRunCommand } from './run-command.js';
+import { registerReportCommand } from './report-command.js';
 import { TOOL_VERSION } from '../version.js';
 
 function fail(message: string, code: number): never {
@@ -36,6 +37,7 @@ export async function main(argv: string[]): Promise<void> {
   registerDiscoverCommand(program);
   registerIdentifyCommand(program);
   registerRunCommand(program);
+  registerReportCommand(program);
   for (const c of program.commands) c.exitOverride().configureOutput({ outputError: () => undefined });
 
   try {

@@ -9,6 +9,7 @@ import { UsageError, UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { writableDirProblem } from '../util/ensure-dir.js';
 import { dirname } from 'node:path';
+import { htmlTarget, writeComparisonHtml, writeRunHtml } from './report-command.js';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 const count = (_v: string, prev: number | undefined): number => (prev ?? 0) + 1;
@@ -38,8 +39,12 @@ export function registerPerfOptions(program: Command): void {
     .option('--json <file>', 'write the result JSON to this file')
     .option('--results-dir <dir>', 'directory for result JSON files (default results/)')
     .option('--no-progress', 'no per-second progress lines')
-    .option('--target-ns <ns>', 'namespace of the launched target: ram:SIZE, null:SIZE or file:PATH (default ram:1GiB)')
+    .option('--target-ns <ns>', 'namespace of the launched target: ram:SIZE, null:SIZE or file:PATH (default ram:1GiB; with --target spdk a Malloc, Null or AIO bdev)')
+    .option('--target <kind>', 'target to launch when no -r is given: builtin (nvmf-perf target) or spdk (SPDK nvmf_tgt) (default builtin)')
+    .option('--spdk-bin <path>', 'with --target spdk: the nvmf_tgt binary (default $SPDK_DIR/build/bin/nvmf_tgt, then nvmf_tgt on PATH)')
+    .option('--spdk-args <args>', 'with --target spdk: extra nvmf_tgt arguments, e.g. "--huge-dir /mnt/huge -s 4096" (no --no-huge is added when they set memory)')
     .option('--mode <mode>', 'initiator reactor mode: poll (spin) or interrupt (sleep in epoll when idle) (default poll)')
+    .option('--spin-us <us>', 'interrupt mode: keep polling this many µs after the last pass that did work before sleeping in epoll (initiator and launched target; 0 = sleep at once; default 50)')
     .option('--rate-iops <n>', 'open loop: issue N IOPS in total on a schedule; latency counts from the scheduled time')
     .option('--arrivals <kind>', 'open-loop arrivals: constant or poisson (default constant)')
     .option('--target-rpc <path>', "sample the target's reactors each second over its JSON-RPC socket (ours or SPDK nvmf_tgt's)")
@@ -50,6 +55,7 @@ export function registerPerfOptions(program: Command): void {
     .option('--random-distribution <dist>', 'random offsets: random (uniform), zipf:THETA, pareto:H, normal:PCT[:CENTRE]')
     .option('--range <offset:length>', 'part of each namespace to use, sizes or percentages: 0:1GiB, 50%:25%, 1GiB: (to the end)')
     .option('--verify', 'write the range with a self-describing pattern first, then check every block read')
+    .option('--html [file]', 'also write an HTML report (default: beside the result JSON, .json → .html)')
     .action(async (raw: RawPerfOptions, cmd: Command) => {
       if (cmd.args.length > 0) {
         throw new UsageError(`unknown command or stray argument "${cmd.args[0]}" (see nvmf-perf --help)`);
@@ -62,8 +68,12 @@ export function registerPerfOptions(program: Command): void {
         throw new UsageError(config.jsonPath !== undefined ? `--json ${config.jsonPath}: directory ${outDir} ${problem}`
           : `--results-dir ${config.resultsDir}: ${problem}`);
       }
+      const html = htmlTarget(raw.html);
+      let htmlError: string | undefined;
       if (config.compareModes) {
-        process.exitCode = await runCompareModes(config, { idleSec: config.idleSec, rateSweep: config.rateSweep, arrivals: config.arrivals });
+        process.exitCode = await runCompareModes(config, { idleSec: config.idleSec, rateSweep: config.rateSweep, arrivals: config.arrivals,
+          onComparison: async (path) => { if (html) htmlError = await writeComparisonHtml(path, html); } });
+        if (htmlError) { process.stderr.write(`nvmf-perf: ${htmlError}\n`); process.exitCode ||= ExitCode.RunFailed; }
         return;
       }
       let sampler: RpcTargetSampler | undefined;
@@ -78,6 +88,8 @@ export function registerPerfOptions(program: Command): void {
       try {
         const outcome = await runPerfCommand(config, { rateIops: config.rateIops, arrivals: config.arrivals, targetSampler: sampler });
         process.exitCode = outcome.exitCode;
+        if (html) htmlError = await writeRunHtml(outcome.result, outcome.path, html);
+        if (htmlError) { process.stderr.write(`nvmf-perf: ${htmlError}\n`); process.exitCode ||= ExitCode.RunFailed; }
       } finally {
         sampler?.stop();
       }

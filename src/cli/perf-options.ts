@@ -4,8 +4,11 @@ import { IO_PATTERNS, isMixed, type IoPattern, type PerfConfig, type ReactorMode
 import { parseIntStrict, parseSize } from '../util/units.js';
 import { parseCoreMask } from '../util/cpu-mask.js';
 import { validateNqn } from '../util/nqn.js';
+import { DEFAULT_SPIN_US, MAX_SPIN_US } from '../util/adaptive-wait.js';
 import { parseBsSplit, parseDistribution, parseRangeFlag } from './workload-values.js';
 import type { BsSplitEntry, IoRange, RandomDistribution } from '../engine/workload-spec.js';
+import { TARGET_KINDS, type TargetKind, type TargetLaunchSpec } from '../launch/launched-target.js';
+import { parseSpdkArgs, resolveSpdkBin, spdkBdevFor } from '../launch/spdk-target.js';
 
 /** Raw values as commander hands them over (strings unless parsed by a counter). */
 export interface RawPerfOptions {
@@ -28,6 +31,9 @@ export interface RawPerfOptions {
   resultsDir?: string;
   progress?: boolean;
   targetNs?: string;
+  target?: string;
+  spdkBin?: string;
+  spdkArgs?: string;
   mode?: string;
   rateIops?: string;
   arrivals?: string;
@@ -35,10 +41,13 @@ export interface RawPerfOptions {
   compareModes?: boolean;
   idleTime?: string;
   rateSweep?: string;
+  spinUs?: string;
   bssplit?: string;
   randomDistribution?: string;
   range?: string;
   verify?: boolean;
+  /** --html [file]: true without a file name. */
+  html?: string | boolean;
 }
 
 function intFlag(flag: string, text: string | undefined, def: number, min: number, max: number): number {
@@ -109,12 +118,21 @@ export function parsePerfOptions(o: RawPerfOptions, allowedCpus: number[], comma
 
   const mode = (o.mode ?? 'poll') as ReactorMode;
   if (mode !== 'poll' && mode !== 'interrupt') throw new UsageError(`--mode: expected poll or interrupt, got "${o.mode}"`);
+  const spinUs = intFlag('--spin-us', o.spinUs, DEFAULT_SPIN_US, 0, MAX_SPIN_US);
+  if (o.spinUs !== undefined && mode === 'poll' && o.compareModes !== true) {
+    throw new UsageError('--spin-us applies only with --mode interrupt (poll mode never sleeps)');
+  }
   if (o.targetNs !== undefined && transportIds.length > 0) {
     throw new UsageError('--target-ns applies only to the launched target (no -r given)');
   }
   const targetNs = o.targetNs ?? 'ram:1GiB';
   if (!/^(ram|null):\S+$|^file:.+$/.test(targetNs)) {
     throw new UsageError(`--target-ns "${targetNs}": expected ram:SIZE, null:SIZE or file:PATH`);
+  }
+  const target = parseTargetLaunch(o, transportIds.length > 0);
+  if (target.kind === 'spdk') {
+    const bdev = spdkBdevFor(targetNs);
+    if (typeof bdev === 'string') throw new UsageError(`--target-ns "${targetNs}": ${bdev}`);
   }
   if (o.json !== undefined && o.json.trim() === '') throw new UsageError('--json: empty file name');
 
@@ -157,7 +175,9 @@ export function parsePerfOptions(o: RawPerfOptions, allowedCpus: number[], comma
     resultsDir: o.resultsDir ?? 'results',
     progress: o.progress ?? true,
     targetNs,
+    target,
     mode,
+    spinUs,
     rateIops: o.rateIops === undefined ? 0 : rateIops,
     arrivals,
     targetRpc: o.targetRpc,
@@ -193,4 +213,22 @@ function parseWorkloadShapeFlags(o: RawPerfOptions, hasIoSize: boolean):
     out.range = v;
   }
   return out;
+}
+
+/** --target builtin|spdk, --spdk-bin, --spdk-args (the launched target; none with -r). */
+function parseTargetLaunch(o: RawPerfOptions, hasTrids: boolean): TargetLaunchSpec {
+  if (o.target !== undefined && !(TARGET_KINDS as readonly string[]).includes(o.target)) {
+    throw new UsageError(`--target: expected ${TARGET_KINDS.join(' or ')}, got "${o.target}"`);
+  }
+  if (o.target !== undefined && hasTrids) {
+    throw new UsageError('--target chooses the target nvmf-perf launches: give it without -r');
+  }
+  const kind = (o.target ?? 'builtin') as TargetKind;
+  if (kind !== 'spdk') {
+    if (o.spdkBin !== undefined) throw new UsageError('--spdk-bin applies only with --target spdk');
+    if (o.spdkArgs !== undefined) throw new UsageError('--spdk-args applies only with --target spdk');
+    return { kind };
+  }
+  const spdkArgs = parseSpdkArgs(o.spdkArgs);
+  return { kind, spdkBin: resolveSpdkBin(o.spdkBin), spdkArgs };
 }

@@ -1,6 +1,7 @@
 // `nvmf-perf target`: run the built-in userspace NVMe/TCP target until SIGINT/SIGTERM.
 // Prints exactly one line on stdout once listening (READY ...); everything else goes to stderr.
 import * as os from 'node:os';
+import { fstatSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { native } from '../native/index.js';
 import { TARGET_DEFAULTS, parseTargetFlags, type TargetFlags } from '../target/config.js';
@@ -29,6 +30,7 @@ export function registerTargetCommand(program: Command): void {
     .option('--max-io-size <bytes>', `largest transfer per command (MDTS) and H2CData PDU (MAXH2CDATA), power of two (default ${TARGET_DEFAULTS.maxIoSize / 1024} KiB, as SPDK)`)
     .option('--reactor-mask <mask>', 'reactor CPUs: hex mask 0x3 or list 0-1,3, one pinned reactor thread each (default: the last allowed CPU)')
     .option('--interrupt-mode', 'reactors sleep in epoll_wait when idle instead of spinning (idle target ≈ 0% CPU)')
+    .option('--spin-us <us>', 'with --interrupt-mode: keep polling this many µs after the last pass that did work before sleeping (0 = sleep at once; default 50)')
     .option('--serial <sn>', 'Identify serial number, up to 20 characters (default: derived from the subsystem NQN)')
     .option('--model <mn>', `Identify model number, up to 40 characters (default "${TARGET_DEFAULTS.model}")`)
     .option('--rpc-socket <path>', 'serve JSON-RPC on this Unix socket (framework_get_reactors, nvmf_get_stats, nvmf_get_subsystems; SPDK names)')
@@ -70,10 +72,16 @@ export async function runTargetCommand(flags: TargetFlags, rpcSocket?: string, e
 
   void target.failed.then((failure) => onStop({ failure }));
   if (exitWithParent) {
-    // Launched by a perf run: if that process dies without stopping us (SIGKILL, crash), we are
-    // re-parented; stop rather than spin a core forever.
-    const parent = process.ppid;
-    setInterval(() => { if (process.ppid !== parent) onStop({}); }, 500).unref();
+    // Launched by a perf run: if that process dies without stopping us (SIGKILL, crash), stop rather
+    // than spin a core forever. The launcher holds our stdin pipe open and never writes to it, so
+    // its end of file says the parent is gone, without a periodic check that would wake an idle target.
+    const st = fstatSync(0);
+    if (st.isFIFO() || st.isSocket()) {
+      process.stdin.on('end', () => onStop({})).on('error', () => onStop({})).resume();
+    } else {
+      const parent = process.ppid;
+      setInterval(() => { if (process.ppid !== parent) onStop({}); }, 500).unref();
+    }
   }
   const outcome = await stopRequested;
   await rpc?.close(rpcSocket);

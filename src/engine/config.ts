@@ -1,3 +1,5 @@
+import type { TargetLaunchSpec } from '../launch/launched-target.js';
+
 // The resolved configuration of a perf run (what the CLI validated; what workers execute; what results record).
 import type { BsSplitEntry, IoRange, RandomDistribution } from './workload-spec.js';
 
@@ -29,7 +31,11 @@ export interface PerfConfig {
   progress: boolean;
   /** Namespace of the launched target (`--target-ns`). */
   targetNs: string;
+  /** Which target to launch when no -r is given (`--target`, `--spdk-bin`, `--spdk-args`). */
+  target: TargetLaunchSpec;
   mode: ReactorMode;
+  /** Interrupt mode: spin window in µs after the last busy pass before sleeping (initiator and launched target). */
+  spinUs: number;
   /** Open loop: total IOPS to issue (0 = closed loop at the queue depth). */
   rateIops: number;
   arrivals: 'constant' | 'poisson';

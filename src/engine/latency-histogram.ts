@@ -2,11 +2,10 @@
 // the pure-JS ones cost ≈150 ns) and hand them to the main thread encoded (compressed base64),
 // where they are decoded and merged exactly.
 import * as hdr from 'hdr-histogram-js';
+import { MAX_TRACKABLE_NS, type Histogram } from '../util/hdr-codec.js';
 
-export type Histogram = hdr.Histogram;
-
-/** Highest latency tracked exactly: 1 hour in ns (values above are clamped by the recorder). */
-export const MAX_TRACKABLE_NS = 3_600_000_000_000;
+// The codec (encode, decode, merge) lives in util/hdr-codec.ts, shared with the report layer.
+export { MAX_TRACKABLE_NS, newMergeHistogram, encodeHistogram, decodeHistogram, mergeEncoded, type Histogram } from '../util/hdr-codec.js';
 
 let wasmReady = false;
 
@@ -22,32 +21,4 @@ export function newRecordingHistogram(): Histogram {
     highestTrackableValue: MAX_TRACKABLE_NS,
     numberOfSignificantValueDigits: 3,
   });
-}
-
-/** An empty JS histogram for merging on the main thread. */
-export function newMergeHistogram(): Histogram {
-  return hdr.build({
-    bitBucketSize: 64,
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: MAX_TRACKABLE_NS,
-    numberOfSignificantValueDigits: 3,
-  });
-}
-
-export function encodeHistogram(h: Histogram): string {
-  return hdr.encodeIntoCompressedBase64(h);
-}
-
-export function decodeHistogram(encoded: string): Histogram {
-  return hdr.decodeFromCompressedBase64(encoded, 64, false);
-}
-
-/** Merge encoded histograms into one (HDR histograms add bucket by bucket, so this is exact). */
-export function mergeEncoded(encoded: Iterable<string>): Histogram {
-  const out = newMergeHistogram();
-  for (const e of encoded) {
-    if (!e) continue;
-    out.add(decodeHistogram(e));
-  }
-  return out;
 }

@@ -38,7 +38,7 @@ export default function runPerfWorker(plan: WorkerPlan): WorkerResult {
     const t = loop.run();
     return {
       index: plan.index, core: plan.core, error: t.error, measuredNs: t.measuredNs, busyNs: t.busyNs, idleNs: t.idleNs,
-      cpuNs: t.cpuNs, contexts: t.contexts, firstErrorStatus: t.firstErrorStatus, backlog: t.backlog,
+      cpuNs: t.cpuNs, contexts: t.contexts, firstErrorStatus: t.firstErrorStatus, backlog: t.backlog, wait: t.wait,
     };
   } catch (err) {
     counters.set(plan.index, Field.Phase, Phase.Failed);

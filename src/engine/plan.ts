@@ -26,6 +26,8 @@ export interface WorkloadPlan {
   /** Open-loop rate per worker in IOPS (0 = closed loop at the queue depth). */
   rateIops: number;
   arrivals: 'constant' | 'poisson';
+  /** Interrupt mode: keep polling this long (µs) after the last busy pass before sleeping. */
+  spinUs?: number;
   /** Weighted I/O sizes (ioSize is the largest); undefined = every I/O is ioSize. */
   bssplit?: BsSplitEntry[];
   distribution: RandomDistribution;

@@ -6,7 +6,8 @@ import type { TargetSampler } from './target-sampler.js';
 
 interface ReactorsReply {
   tick_rate?: number;
-  reactors?: Array<{ lcore: number; busy: number; idle: number; in_interrupt?: boolean; connections?: number; qpairs?: number }>;
+  reactors?: Array<{ lcore: number; busy: number; idle: number; in_interrupt?: boolean; connections?: number; qpairs?: number;
+    spin?: number; sleep?: number; sleeps?: number; wakeups?: number }>;
 }
 
 export class RpcTargetSampler implements TargetSampler {
@@ -38,6 +39,10 @@ export class RpcTargetSampler implements TargetSampler {
         busy: (x.busy / hz) * 1e9,
         idle: (x.idle / hz) * 1e9,
         inInterrupt: x.in_interrupt ?? false,
+        ...(x.spin !== undefined ? { spin: (x.spin / hz) * 1e9 } : {}),
+        ...(x.sleep !== undefined ? { sleep: (x.sleep / hz) * 1e9 } : {}),
+        ...(x.sleeps !== undefined ? { sleeps: x.sleeps } : {}),
+        ...(x.wakeups !== undefined ? { wakeups: x.wakeups } : {}),
         ...(x.connections !== undefined ? { connections: x.connections } : {}),
         ...(x.qpairs !== undefined ? { qpairs: x.qpairs } : {}),
       }));

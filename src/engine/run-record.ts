@@ -24,7 +24,7 @@ export interface TargetInfo {
   ioQueuesGranted: number;
   namespaces: NamespaceInfo[];
   /** Set when nvmf-perf launched this target itself. */
-  launched?: { pid: number; namespace: string; reactorCores: number[]; mode: 'poll' | 'interrupt' };
+  launched?: { kind?: 'builtin' | 'spdk'; pid: number; namespace: string; reactorCores: number[]; mode: 'poll' | 'interrupt' };
 }
 
 /** One sample of one target reactor (framework_get_reactors fields). */
@@ -34,6 +34,12 @@ export interface ReactorSample {
   busy: number;
   idle: number;
   inInterrupt: boolean;
+  /** Parts of idle, when the target reports them (ours does): empty passes while awake, and asleep. */
+  spin?: number;
+  sleep?: number;
+  /** Cumulative sleeps and the wake-ups that ended them (ours). */
+  sleeps?: number;
+  wakeups?: number;
   /** Connections (qpairs) the reactor serves, when the target reports it. */
   connections?: number;
   qpairs?: number;

@@ -13,7 +13,8 @@ import { DISCOVERY_NQN } from '../nvme/opcodes.js';
 import { formatVersion } from '../nvme/registers.js';
 import { UsageError, UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
-import { launchBuiltinTarget, type LaunchedTarget } from '../launch/builtin-target.js';
+import { launchTarget } from '../launch/launch-target.js';
+import type { LaunchedTarget } from '../launch/launched-target.js';
 import { MAX_QUEUE_DEPTH_LIMIT, TARGET_DEFAULTS } from '../target/config.js';
 import { Field, Phase, SharedCounters } from './shared-counters.js';
 import type { PerfConfig } from './config.js';
@@ -127,13 +128,14 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
         // Two spinning threads on one core starve each other (each waits a scheduler slice for the
         // other's reply), so a target that must share a core with a worker sleeps when idle.
         const targetInterrupt = config.mode === 'interrupt' || spare.length === 0;
-        launched = await launchBuiltinTarget({ namespaces: [config.targetNs], reactorCores: reactor,
-          interruptMode: targetInterrupt, extraArgs: ['--rpc-socket', rpcPath, '--max-queue-depth', String(launchedQueueDepth(config))] });
+        launched = await launchTarget(config.target, { namespaces: [config.targetNs], reactorCores: reactor,
+          interruptMode: targetInterrupt, rpcSocket: rpcPath, spinUs: config.spinUs,
+          extraArgs: ['--max-queue-depth', String(launchedQueueDepth(config))] });
         if (!sampler) {
           ownSampler = new RpcTargetSampler(rpcPath);
           try { await ownSampler.start(); sampler = ownSampler; } catch (e) { log(`target reactors will not be sampled: ${(e as Error).message}`); }
         }
-        log(`no -r given: launched the built-in target (${config.targetNs}) at ${launched.trid.replace(/^trtype:TCP adrfam:IPv4 /, '')}`
+        log(`no -r given: launched the ${launched.label} (${config.targetNs}) at ${launched.trid.replace(/^trtype:TCP adrfam:IPv4 /, '')}`
           + ` on core ${reactor.join(',')} (pid ${launched.pid})`
           + `${spare.length === 0 ? ', in interrupt mode because it shares that core with a worker' : ''}`);
         launchedMode = targetInterrupt ? 'interrupt' : 'poll';
@@ -178,7 +180,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
         ioQueuesGranted: ctrl.ioQueuesGranted,
         namespaces: nsList.map((n) => ({ nsid: n.nsid, blockSize: n.blockSize, sizeBlocks: n.sizeBlocks, sizeBytes: n.sizeBytes })),
         ...(launched && config.transportIds.length === 0
-          ? { launched: { pid: launched.pid, namespace: config.targetNs, reactorCores: launched.reactorCores, mode: launchedMode } } : {}),
+          ? { launched: { kind: launched.kind, pid: launched.pid, namespace: config.targetNs, reactorCores: launched.reactorCores, mode: launchedMode } } : {}),
       });
     }
 
@@ -189,7 +191,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     const counters = SharedCounters.create(workers);
     const workload: WorkloadPlan = {
       ioDepth: config.ioDepth, ioSize: config.ioSize, pattern: config.pattern, rwmixread: config.rwmixread,
-      seed: config.seed, mode: config.mode, rateIops: rateIops > 0 ? rateIops / workers : 0, arrivals,
+      seed: config.seed, mode: config.mode, rateIops: rateIops > 0 ? rateIops / workers : 0, arrivals, spinUs: config.spinUs,
       ...workloadExtras(config),
     };
     const ranges = contextRanges(config, assign, namespaces);

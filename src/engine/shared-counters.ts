@@ -14,6 +14,10 @@ export const Field = {
   Phase: 8,
   Errors: 9,
   Outstanding: 10,
+  /** Interrupt mode: time spinning (empty passes while awake) / blocked in epoll_wait, and sleeps. */
+  SpinNs: 11,
+  SleepNs: 12,
+  Sleeps: 13,
 } as const;
 const FIELDS = 16;
 

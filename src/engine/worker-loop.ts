@@ -14,6 +14,10 @@ import type { ContextResult } from './worker-result.js';
 import { isRandom } from './config.js';
 import { BlockSizeSplit } from './bs-split.js';
 import { Verifier, VERIFY_SWEEP_TIMEOUT_MS } from './verifier.js';
+import { AdaptiveWait, DEFAULT_SPIN_US, type WaitStats } from '../util/adaptive-wait.js';
+
+/** Open loop with nothing in flight: sleep until the next arrival only when it is further away than this. */
+const MIN_SLEEP_NS = 20_000;
 
 /** Per namespace: generator, mix and statistics shared by its -P qpairs. */
 class NamespaceContext {
@@ -77,6 +81,8 @@ export interface LoopTotals {
   contexts: ContextResult[];
   /** Open loop: I/O the schedule wanted but could not issue by the end (0 in closed loop). */
   backlog: number;
+  /** How the loop waited: spin/sleep time, sleeps, wake-ups (measured phase). */
+  wait: WaitStats;
 }
 
 export class WorkerLoop {
@@ -85,6 +91,8 @@ export class WorkerLoop {
   private recording = false;
   private prewarming = false;
   private batchTs = 0;
+  /** Pass accounting and the poll/spin/sleep decision (see AdaptiveWait). */
+  private readonly wait: AdaptiveWait;
   private cumReadIos = 0;
   private cumWriteIos = 0;
   private cumReadBytes = 0;
@@ -98,6 +106,7 @@ export class WorkerLoop {
   constructor(private readonly index: number, private readonly workload: WorkloadPlan,
     private readonly counters: SharedCounters, private readonly group: PollGroup) {
     this.thinkNs = workload.thinktimeUs * 1000;
+    this.wait = new AdaptiveWait(workload.mode === 'interrupt', workload.spinUs ?? DEFAULT_SPIN_US);
   }
 
   /** Adds a connected qpair of namespace context `nsPlan` (contexts are created on first use). */
@@ -133,7 +142,7 @@ export class WorkerLoop {
         q.inflight--;
         return;
       }
-      if (this.batchTs === 0) this.batchTs = native.monoNs();
+      if (this.batchTs === 0) this.batchTs = this.wait.now();
       const lat = this.batchTs - q.submitNs[tag]!;
       const read = q.isRead[tag] === 1;
       const ioSize = q.blocks[tag]! * bs;
@@ -185,8 +194,9 @@ export class WorkerLoop {
     return true;
   }
 
-  private publish(busy: number, idle: number, cpu: number, phase: number): void {
-    const c = this.counters, i = this.index;
+  private publish(cpu: number, phase: number): void {
+    const c = this.counters, i = this.index, w = this.wait;
+    const busy = w.busyNs, idle = w.spinNs + w.sleepNs;
     c.set(i, Field.ReadIos, this.cumReadIos);
     c.set(i, Field.WriteIos, this.cumWriteIos);
     c.set(i, Field.ReadBytes, this.cumReadBytes);
@@ -197,6 +207,9 @@ export class WorkerLoop {
     c.set(i, Field.CpuNs, cpu);
     c.set(i, Field.Errors, this.cumErrors);
     c.set(i, Field.Phase, phase);
+    c.set(i, Field.SpinNs, w.spinNs);
+    c.set(i, Field.SleepNs, w.sleepNs);
+    c.set(i, Field.Sleeps, w.sleeps);
   }
 
   /** Runs until the deadline in the control block or a stop request. */
@@ -206,18 +219,17 @@ export class WorkerLoop {
     const end = counters.endNs;
     const qs = this.qctxs;
     const nq = qs.length;
-    const interrupt = this.workload.mode === 'interrupt';
     const rate = this.workload.rateIops;
     const poisson = this.workload.arrivals === 'poisson';
     const arrivalsPrng = new Prng(this.workload.seed ^ 0x5bd1e995 ^ this.index);
     const intervalNs = rate > 0 ? 1e9 / rate : 0;
 
-    let busy = 0, idle = 0;
-    // Each pass is charged from the end of the previous one, so busy + idle covers the measured time
-    // exactly (the publish between passes, or a preemption there, belongs to the pass that follows).
-    let passStart = native.monoNs();
+    // Each pass is charged from the end of the previous one, so busy + spin + sleep covers the measured
+    // time exactly (the publish between passes, or a preemption there, belongs to the pass that follows).
+    const wait = this.wait;
     let cpuStart = native.threadCpuNs();
-    let measureStart = native.monoNs();
+    let measureStart = wait.now();
+    wait.reset(measureStart);
     this.recording = warmEnd <= measureStart;
     let phase: number = this.recording ? Phase.Measuring : Phase.Warmup;
     let nextArrival = measureStart;
@@ -225,17 +237,16 @@ export class WorkerLoop {
     let error: string | undefined;
     let lastPublish = 0;
     let now = measureStart;
-    /** Interrupt mode: the last sleep found ready qpairs, processReady() can use them without another look. */
+    /** The last epoll sleep found ready qpairs: the next pass handles only those (processReady). */
     let haveReady = false;
 
     try {
       for (;;) {
-        now = native.monoNs();
+        now = wait.now();
         if (!this.recording && now >= warmEnd) {
           // Warm-up over: nothing measured so far counts.
           for (const ns of this.nsContexts) { ns.read.reset(); ns.write.reset(); }
-          busy = 0; idle = 0;
-          passStart = now;
+          wait.reset(now);
           cpuStart = native.threadCpuNs();
           measureStart = now;
           this.recording = true;
@@ -266,40 +277,45 @@ export class WorkerLoop {
 
         this.batchTs = 0;
         let completed = 0;
-        if (interrupt) {
-          // Event driven: send what was queued, then handle only the qpairs epoll reports ready (the
-          // ones the sleep below found, or a non-blocking look).
-          if (submitted > 0) for (let i = 0; i < nq; i++) qs[i]!.qp.flush();
-          if (!haveReady) this.group.waitForEvents(0);
+        let inflight = 0;
+        if (haveReady) {
+          // Woken by epoll: handle only the qpairs it reported ready (after sending what was queued).
           haveReady = false;
+          if (submitted > 0) for (let i = 0; i < nq; i++) qs[i]!.qp.flush();
           completed = this.group.processReady();
+          for (let i = 0; i < nq; i++) inflight += qs[i]!.inflight;
         } else {
-          for (let i = 0; i < nq; i++) completed += qs[i]!.qp.processCompletions();
-        }
-        let t2 = native.monoNs();
-        if (completed > 0 || submitted > 0) {
-          busy += t2 - passStart;
-        } else {
-          idle += t2 - passStart;
-          if (interrupt) {
-            // Nothing to do: sleep in epoll until a socket is readable, the next arrival is due,
-            // the deadline passes or the main thread wakes us for stop.
-            const untilEnd = end - t2;
-            let waitNs = untilEnd;
-            if (rate > 0) waitNs = Math.min(waitNs, nextArrival - t2);
-            if (!this.recording) waitNs = Math.min(waitNs, warmEnd - t2);
-            if (this.thinkNs > 0) waitNs = Math.min(waitNs, this.thinkNs);
-            const ms = Math.max(0, Math.min(100, waitNs / 1e6)); // fractional: epoll_pwait2 sleeps to the ns
-            haveReady = this.group.waitForEvents(ms) > 0;
-            const t3 = native.monoNs();
-            idle += t3 - t2;
-            t2 = t3;
+          for (let i = 0; i < nq; i++) {
+            const q = qs[i]!;
+            completed += q.qp.processCompletions();
+            inflight += q.inflight;
           }
         }
-        passStart = t2;
+        let t2 = wait.now();
+        // Open loop with nothing in flight: no answer can come before the next arrival, so there is
+        // nothing to spin for (unless that arrival is only a few µs away: then a sleep costs more).
+        const nothingDue = rate > 0 && inflight === 0 && nextArrival - t2 > MIN_SLEEP_NS;
+        if (wait.endPass(completed + submitted, t2, nothingDue, completed)) {
+          // Sleep in epoll until a socket is readable, the next arrival is due, the deadline passes
+          // or the main thread wakes us for stop (bounded, so a stop request is seen within 1 s).
+          let waitNs = end - t2;
+          if (rate > 0) waitNs = Math.min(waitNs, nextArrival - t2);
+          if (!this.recording) waitNs = Math.min(waitNs, warmEnd - t2);
+          if (this.thinkNs > 0) waitNs = Math.min(waitNs, this.thinkNs);
+          const ms = Math.max(0, Math.min(1000, waitNs / 1e6)); // fractional: epoll_pwait2 sleeps to the ns
+          if (t2 - lastPublish > 20_000_000) {
+            lastPublish = t2;
+            this.publish(native.threadCpuNs() - cpuStart, phase);
+          }
+          const ready = this.group.waitForEvents(ms);
+          haveReady = ready > 0;
+          const t3 = wait.now();
+          wait.slept(t2, t3, ready);
+          t2 = t3;
+        }
         if (t2 - lastPublish > 20_000_000) {
           lastPublish = t2;
-          this.publish(busy, idle, native.threadCpuNs() - cpuStart, phase);
+          this.publish(native.threadCpuNs() - cpuStart, phase);
         }
       }
     } catch (err) {
@@ -310,15 +326,17 @@ export class WorkerLoop {
     const cpuNs = native.threadCpuNs() - cpuStart;
     const backlog = rate > 0 && !error ? Math.max(0, Math.floor((Math.min(now, end) - nextArrival) / intervalNs)) : 0;
     this.recording = false;
-    this.publish(busy, idle, cpuNs, error ? Phase.Failed : Phase.Draining);
+    this.publish(cpuNs, error ? Phase.Failed : Phase.Draining);
     if (!error) this.drain(2000);
     if (!error && this.workload.verify) {
       try { this.sweep(false, VERIFY_SWEEP_TIMEOUT_MS); } catch (e) { error = (e as Error).message; }
     }
     const contexts = this.nsContexts.map((c) => c.result());
     for (const c of this.nsContexts) { c.read.destroy(); c.write.destroy(); }
-    this.publish(busy, idle, cpuNs, error ? Phase.Failed : Phase.Done);
-    return { measuredNs, busyNs: busy, idleNs: idle, cpuNs, error, firstErrorStatus: this.firstErrorStatus, contexts, backlog };
+    this.publish(cpuNs, error ? Phase.Failed : Phase.Done);
+    const w = wait.snapshot();
+    return { measuredNs, busyNs: w.busyNs, idleNs: w.spinNs + w.sleepNs, cpuNs, error, firstErrorStatus: this.firstErrorStatus,
+      contexts, backlog, wait: w };
   }
 
   /**

@@ -1,5 +1,6 @@
 // What a worker hands back at the end of a run (structured-clone serializable).
 import type { DirectionTotals } from './io-stats.js';
+import type { WaitStats } from '../util/adaptive-wait.js';
 import type { VerifyTotals } from './verifier.js';
 
 export interface ContextResult {
@@ -27,4 +28,6 @@ export interface WorkerResult {
   firstErrorStatus?: number;
   /** Open loop: scheduled I/O not issued by the end. */
   backlog?: number;
+  /** How the loop waited (spin/sleep time, sleeps, wake-ups) in the measured phase. */
+  wait?: WaitStats;
 }

@@ -5,30 +5,9 @@ import { fileURLToPath } from 'node:url';
 import { processCpuNs } from './proc-stat.js';
 import { UsageError, UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
+import type { LaunchOptions, LaunchedTarget } from './launched-target.js';
 
-export interface LaunchOptions {
-  namespaces: string[];
-  reactorCores: number[];
-  interruptMode?: boolean;
-  /** Extra flags for `nvmf-perf target`. */
-  extraArgs?: string[];
-  readyTimeoutMs?: number;
-}
-
-export interface LaunchedTarget {
-  /** Transport ID from the READY line. */
-  trid: string;
-  pid: number;
-  reactorCores: number[];
-  /** Resolves when the process exits (code or signal). */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  readonly hasExited: boolean;
-  /** Last lines the target wrote on stderr (for error messages). */
-  stderrTail(): string;
-  /** Process CPU time in ns (all threads), -1 once gone. */
-  cpuNs(): number;
-  stop(): Promise<void>;
-}
+export type { LaunchOptions, LaunchedTarget } from './launched-target.js';
 
 /** dist/cli/main.js, also when this module runs from src/ under the test runner. */
 export function cliEntryPath(): string {
@@ -39,8 +18,11 @@ export function launchBuiltinTarget(opts: LaunchOptions): Promise<LaunchedTarget
   const args = [cliEntryPath(), 'target', '--listen', '127.0.0.1:0', '--reactor-mask', opts.reactorCores.join(','), '--exit-with-parent'];
   for (const ns of opts.namespaces) args.push('--ns', ns);
   if (opts.interruptMode) args.push('--interrupt-mode');
+  if (opts.interruptMode && opts.spinUs !== undefined) args.push('--spin-us', String(opts.spinUs));
+  if (opts.rpcSocket !== undefined) args.push('--rpc-socket', opts.rpcSocket);
   if (opts.extraArgs) args.push(...opts.extraArgs);
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // stdin: a pipe we never write to; its end of file tells the target (--exit-with-parent) that we are gone.
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   let exitedFlag = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
@@ -72,7 +54,8 @@ export function launchBuiltinTarget(opts: LaunchOptions): Promise<LaunchedTarget
         clearTimeout(timer);
         const pid = child.pid;
         resolve({
-          trid: m[1]!.trim(), pid, exited, reactorCores: opts.reactorCores,
+          kind: 'builtin', label: 'built-in target', trid: m[1]!.trim(), pid, exited, reactorCores: opts.reactorCores,
+          ...(opts.rpcSocket !== undefined ? { rpcSocket: opts.rpcSocket } : {}),
           get hasExited() { return exitedFlag; },
           stderrTail: tail,
           cpuNs: () => processCpuNs(pid),

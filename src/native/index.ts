@@ -75,6 +75,8 @@ export interface NativeAddon {
   gettid(): number;
   /** CLOCK_MONOTONIC in ns, as a double (exact below 2^53). */
   monoNs(): number;
+  /** Writes CLOCK_MONOTONIC in ns into out[0] (no heap number is allocated, unlike monoNs()). */
+  monoNsInto(out: Float64Array): void;
   /** CLOCK_THREAD_CPUTIME_ID of the calling thread in ns. */
   threadCpuNs(): number;
   /** CLOCK_PROCESS_CPUTIME_ID in ns. */
@@ -154,7 +156,7 @@ const REQUIRED: readonly (keyof NativeAddon)[] = [
   'tcpConnect', 'tcpListen', 'localPort', 'peerAddress', 'accept', 'send', 'send2', 'recv', 'close',
   'shutdown', 'setSocketBuffers', 'epollCreate', 'epollCtl', 'epollWait', 'eventfdCreate',
   'eventfdWrite', 'eventfdRead', 'pollFd', 'pinThread', 'allowedCpus', 'currentCpu', 'gettid',
-  'monoNs', 'threadCpuNs', 'processCpuNs', 'threadCpuNsOf', 'crc32c', 'copy', 'watchFd',
+  'monoNs', 'monoNsInto', 'threadCpuNs', 'processCpuNs', 'threadCpuNsOf', 'crc32c', 'copy', 'watchFd',
 ];
 
 function loadAddon(): NativeAddon {

@@ -8,12 +8,18 @@ export function formatComparison(c: ModeComparison): string {
   const levels = [...new Set(c.rows.map((r) => r.label))];
   const out: string[] = [];
   for (const level of levels) {
-    const poll = c.rows.find((r) => r.label === level && r.mode === 'poll');
-    const intr = c.rows.find((r) => r.label === level && r.mode === 'interrupt');
-    const t = new Table({ head: [`load: ${level}`, 'poll', 'interrupt', 'interrupt vs poll'], style: { head: [], border: [] } });
-    const row = (name: string, get: (r: ComparisonRow) => number, d = 1, ratio = true): void => {
-      const a = poll ? get(poll) : -1, b = intr ? get(intr) : -1;
-      t.push([name, f(a, d), f(b, d), ratio && a > 0 && b >= 0 ? `${((b / a - 1) * 100).toFixed(1)} %` : '']);
+    const at = c.rows.filter((r) => r.label === level);
+    const poll = at.find((r) => r.variant === 'poll');
+    // Every non-poll variant gets a column and a "vs poll" column.
+    const others = at.filter((r) => r.variant !== 'poll');
+    const name = (r: ComparisonRow): string => (r.variant === 'adaptive' ? `adaptive (spin ${r.spinUs} us)` : r.variant);
+    const head = [`load: ${level}`, 'poll', ...others.map(name), ...others.map((r) => `${r.variant} vs poll`)];
+    const t = new Table({ head, style: { head: [], border: [] } });
+    const row = (label: string, get: (r: ComparisonRow) => number, d = 1, ratio = true): void => {
+      const a = poll ? get(poll) : -1;
+      const vals = others.map(get);
+      t.push([label, f(a, d), ...vals.map((b) => f(b, d)),
+        ...vals.map((b) => (ratio && a > 0 && b >= 0 ? `${((b / a - 1) * 100).toFixed(1)} %` : ''))]);
     };
     row('IOPS', (r) => r.iops, 0);
     row('MiB/s', (r) => r.mibps, 1);
@@ -26,8 +32,10 @@ export function formatComparison(c: ModeComparison): string {
     row('target CPU (cores)', (r) => r.targetCores, 3);
     row('initiator CPU us/IO', (r) => r.initiatorUsPerIo, 2);
     row('target CPU us/IO', (r) => r.targetUsPerIo, 2);
+    row('initiator sleeps/IO', (r) => r.initiatorSleepsPerIo ?? -1, 3, false);
+    row('target sleeps/IO', (r) => r.targetSleepsPerIo ?? -1, 3, false);
     row(`target idle CPU (cores, ${c.idleSec} s)`, (r) => r.targetIdleCores, 3);
-    const unsustained = [poll, intr].filter((r) => r && !r.sustained).map((r) => r!.mode);
+    const unsustained = at.filter((r) => !r.sustained).map((r) => r.variant);
     out.push(t.toString());
     if (unsustained.length) out.push(`  requested rate NOT sustained in: ${unsustained.join(', ')} mode`);
   }

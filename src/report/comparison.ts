@@ -7,9 +7,15 @@ import type { PerfConfig, ReactorMode } from '../engine/config.js';
 import { SCHEMA_VERSION } from './result-types.js';
 import { TOOL_VERSION } from '../version.js';
 
+/** poll; interrupt = sleep after the first empty pass (--spin-us 0); adaptive = spin, then sleep. */
+export type ModeVariant = 'poll' | 'interrupt' | 'adaptive';
+
 export interface ModeRun {
   label: string;
   mode: ReactorMode;
+  variant: ModeVariant;
+  /** Spin window of initiator and target in µs (0 in poll and plain interrupt mode). */
+  spinUs: number;
   rateIops: number;
   resultPath: string;
   result: PerfResult;
@@ -21,6 +27,8 @@ export interface ModeRun {
 export interface ComparisonRow {
   label: string;
   mode: ReactorMode;
+  variant: ModeVariant;
+  spinUs: number;
   rateIops: number;
   iops: number;
   mibps: number;
@@ -35,6 +43,9 @@ export interface ComparisonRow {
   initiatorUsPerIo: number;
   targetUsPerIo: number;
   targetIdleCores: number;
+  /** epoll sleeps per I/O (−1 unknown): how often each side paid for a sleep and a wake-up. */
+  initiatorSleepsPerIo: number;
+  targetSleepsPerIo: number;
   sustained: boolean;
 }
 

@@ -3,7 +3,7 @@
 import * as os from 'node:os';
 import type { DirectionTotals } from '../engine/io-stats.js';
 import type { WorkerResult } from '../engine/worker-result.js';
-import { encodeHistogram, mergeEncoded, type Histogram } from '../engine/latency-histogram.js';
+import { encodeHistogram, mergeEncoded, type Histogram } from '../util/hdr-codec.js';
 import type {
   DirectionSplit, HostInfo, IoSummary, LatencyDetail, NamespaceRow, Percentile, WorkerSummary,
 } from './result-types.js';
@@ -73,6 +73,7 @@ export function buildWorkers(results: readonly WorkerResult[], seconds: number):
       io,
     };
     if (w.error !== undefined) s.error = w.error;
+    if (w.wait !== undefined) s.wait = w.wait;
     return s;
   });
 }

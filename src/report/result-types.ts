@@ -1,6 +1,8 @@
 // The result document of one perf run. Every output — text table, JSON file, HTML report,
 // comparison — is a view of this. Bump SCHEMA_VERSION on any incompatible change.
 
+import type { WaitStats } from '../util/adaptive-wait.js';
+
 export const SCHEMA_VERSION = 1;
 
 // What the engine produces and the document carries as is (defined with the engine's output).
@@ -65,6 +67,8 @@ export interface ResolvedConfig {
   hostnqn: string;
   seed: number;
   mode: 'poll' | 'interrupt';
+  /** Interrupt mode: spin window (µs) after the last busy pass before sleeping. */
+  spinUs?: number;
   rateIops: number;
   arrivals: 'constant' | 'poisson';
   transportIds: string[];
@@ -119,6 +123,8 @@ export interface WorkerSummary {
   cpuUsPerIo: number;
   io: DirectionSplit;
   error?: string;
+  /** How the loop waited (time spinning vs sleeping, sleeps, wake-ups). */
+  wait?: WaitStats;
 }
 
 /** One row per namespace per core, like spdk_nvme_perf's per-namespace lines. */

@@ -1,6 +1,7 @@
 // Validates a result document (ours, or one read back from disk) against result-schema.json.
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import schema from './result-schema.json' with { type: 'json' };
+import type { WaitStats } from '../util/adaptive-wait.js';
 import type {
   DirectionSplit, HostInfo, IoSummary, LatencyDetail, NamespaceInfo, NamespaceRow, Percentile, PerfResult,
   ReactorSample, ResolvedConfig, TargetInfo, TimelinePoint, VerifyMismatchRecord, VerifySummary, WorkerSummary,
@@ -100,17 +101,20 @@ export const SCHEMA_SHAPES: readonly ObjectShape[] = [
   shape<TargetInfo>('#/$defs/targetInfo')(
     ['trid', 'subnqn', 'cntlid', 'mn', 'sn', 'fr', 'version', 'maxTransferBytes', 'ioQueuesGranted', 'namespaces'],
     ['launched']),
-  shape<Launched>('#/$defs/targetInfo/properties/launched')(['pid', 'namespace', 'reactorCores', 'mode'], []),
+  shape<Launched>('#/$defs/targetInfo/properties/launched')(['pid', 'namespace', 'reactorCores', 'mode'], ['kind']),
   shape<ResolvedConfig>('#/$defs/resolvedConfig')(
     ['ioDepth', 'ioSize', 'pattern', 'rwmixread', 'timeSec', 'warmupSec', 'numQpairs', 'cores', 'latencyTracking',
       'headerDigest', 'dataDigest', 'hostnqn', 'seed', 'mode', 'rateIops', 'arrivals', 'transportIds'],
-    ['bssplit', 'randomDistribution', 'range', 'verify', 'thinktimeUs']),
+    ['bssplit', 'randomDistribution', 'range', 'verify', 'thinktimeUs', 'spinUs']),
   shape<BsSplitItem>('#/$defs/resolvedConfig/properties/bssplit/items')(['bytes', 'percent'], []),
   shape<RangeConfig>('#/$defs/resolvedConfig/properties/range')(['offset'], ['size']),
   shape<WorkerSummary>('#/$defs/workerSummary')(
-    ['index', 'core', 'busyNs', 'idleNs', 'busyPct', 'cpuNs', 'cpuPct', 'cpuUsPerIo', 'io'], ['error']),
+    ['index', 'core', 'busyNs', 'idleNs', 'busyPct', 'cpuNs', 'cpuPct', 'cpuUsPerIo', 'io'], ['error', 'wait']),
+  shape<WaitStats>('#/$defs/waitStats')(
+    ['busyNs', 'spinNs', 'sleepNs', 'passes', 'busyPasses', 'spinWindows', 'spinHits', 'sleeps', 'wakeups', 'timeouts'], []),
   shape<NamespaceRow>('#/$defs/namespaceRow')(['worker', 'core', 'targetIndex', 'nsid', 'label', 'io'], ['histogramNs']),
-  shape<ReactorSample>('#/$defs/reactorSample')(['lcore', 'busy', 'idle', 'inInterrupt'], ['connections', 'qpairs']),
+  shape<ReactorSample>('#/$defs/reactorSample')(['lcore', 'busy', 'idle', 'inInterrupt'],
+    ['spin', 'sleep', 'sleeps', 'wakeups', 'connections', 'qpairs']),
   shape<TimelinePoint>('#/$defs/timelinePoint')(
     ['t', 'intervalSec', 'iops', 'readIops', 'writeIops', 'mibps', 'avgLatUs', 'busyPct', 'cpuPct'],
     ['targetCpuCores', 'targetReactors']),

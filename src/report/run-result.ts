@@ -34,6 +34,7 @@ export function buildPerfResult(rec: RunRecord): PerfResult {
       timeSec: config.timeSec, warmupSec: config.warmupSec, numQpairs: config.numQpairs, cores: config.cores,
       latencyTracking: config.latencyTracking, headerDigest: config.hdgst, dataDigest: config.ddgst,
       hostnqn: rec.hostnqn, seed: config.seed, mode: config.mode,
+      ...(config.mode === 'interrupt' ? { spinUs: config.spinUs } : {}),
       rateIops, arrivals: rec.arrivals, transportIds: rec.transportIds, ...extras.config,
     },
     ...(extras.workload ? { workload: extras.workload } : {}),

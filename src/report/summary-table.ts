@@ -4,7 +4,7 @@
 import { workloadLines } from './workload-result.js';
 import Table from 'cli-table3';
 import * as hdr from 'hdr-histogram-js';
-import { decodeHistogram, type Histogram } from '../engine/latency-histogram.js';
+import { decodeHistogram, type Histogram } from '../util/hdr-codec.js';
 import { percentilesUs } from './result-builder.js';
 import type { DirectionSplit, IoSummary, NamespaceRow, Percentile, PerfResult } from './result-types.js';
 
@@ -236,11 +236,22 @@ function rateLine(r: PerfResult): string | undefined {
     + (r.rate.sustained ? '' : ': NOT SUSTAINED');
 }
 
+/** Interrupt mode: where the idle time went (spinning vs asleep) and how often the worker slept. */
+function waitText(r: PerfResult, w: PerfResult['workers'][number]): string {
+  const x = w.wait;
+  if (r.config.mode !== 'interrupt' || !x) return '';
+  const all = x.busyNs + x.spinNs + x.sleepNs;
+  const ios = w.io.total.ios;
+  if (all <= 0) return '';
+  return `  (spin ${r.config.spinUs ?? 0} us: spinning ${((100 * x.spinNs) / all).toFixed(1)}%, asleep ${((100 * x.sleepNs) / all).toFixed(1)}%, `
+    + `${ios > 0 ? (x.sleeps / ios).toFixed(3) : '0'} sleeps/IO)`;
+}
+
 function utilizationLines(r: PerfResult): string[] {
   const lines = [`Utilization (busy = reactor busy / (busy + idle); OS CPU = thread CPU time / measured time):`];
   for (const w of r.workers) {
     lines.push(`core ${w.core}: busy ${w.busyPct.toFixed(1)}% (${r.config.mode})  OS CPU ${w.cpuPct.toFixed(1)}%  `
-      + `CPU ${w.cpuUsPerIo.toFixed(2)} us/IO`);
+      + `CPU ${w.cpuUsPerIo.toFixed(2)} us/IO${waitText(r, w)}`);
   }
   if (r.targetCpu) {
     lines.push(`target (pid ${r.targetCpu.pid}): CPU ${r.targetCpu.cores.toFixed(2)} cores, ${r.targetCpu.cpuUsPerIo.toFixed(2)} us/IO`);

@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { DISCOVERY_NQN } from '../nvme/opcodes.js';
 import { parseCoreMask } from '../util/cpu-mask.js';
 import { validateNqn } from '../util/nqn.js';
+import { DEFAULT_SPIN_US, MAX_SPIN_US } from '../util/adaptive-wait.js';
 
 export type NamespaceConfig =
   | { kind: 'ram'; sizeBytes: number }
@@ -39,6 +40,8 @@ export interface TargetConfig {
   /** One reactor thread per CPU, pinned. */
   reactorCpus: number[];
   interruptMode: boolean;
+  /** Interrupt mode: µs a reactor keeps polling after its last busy pass before it sleeps. */
+  spinUs: number;
   /** Identify SN; undefined = derived from the subsystem NQN. */
   serial?: string;
   model: string;
@@ -82,6 +85,7 @@ export function targetConfig(over: Partial<TargetConfig> = {}, allowedCpus?: num
     maxIoQueues: over.maxIoQueues ?? TARGET_DEFAULTS.maxIoQueues,
     reactorCpus: cpus,
     interruptMode: over.interruptMode ?? false,
+    spinUs: over.spinUs ?? DEFAULT_SPIN_US,
     serial: over.serial,
     model: over.model ?? TARGET_DEFAULTS.model,
     logLevel: over.logLevel ?? 'warn',
@@ -107,6 +111,7 @@ export interface TargetFlags {
   maxIoSize?: string;
   reactorMask?: string;
   interruptMode?: boolean;
+  spinUs?: string;
   serial?: string;
   model?: string;
 }
@@ -272,11 +277,18 @@ export function parseTargetFlags(flags: TargetFlags, allowedCpus: number[], usab
     reactorCpus = r;
   }
 
+  let spinUs: number = DEFAULT_SPIN_US;
+  if (flags.spinUs !== undefined) {
+    if (flags.interruptMode !== true) throw bad('spin-us', flags.spinUs, 'applies only with --interrupt-mode (poll-mode reactors never sleep)');
+    const v = /^\d+$/.test(flags.spinUs) ? Number(flags.spinUs) : NaN;
+    if (!(v <= MAX_SPIN_US)) throw bad('spin-us', flags.spinUs, `expected an integer from 0 to ${MAX_SPIN_US} (µs)`);
+    spinUs = v;
+  }
   const serial = flags.serial === undefined ? undefined : checkIdString('serial', flags.serial, 20);
   const model = flags.model === undefined ? TARGET_DEFAULTS.model : checkIdString('model', flags.model, 40);
 
   return targetConfig({
     listen, subnqn, namespaces, blockSize, allowHosts, maxQueueDepth, inCapsuleDataSize, maxIoSize,
-    reactorCpus, interruptMode: flags.interruptMode === true, serial, model,
+    reactorCpus, interruptMode: flags.interruptMode === true, spinUs, serial, model,
   }, allowedCpus);
 }

@@ -4,6 +4,7 @@
 //   - per reactor, statistics the reactor writes and the main thread reads (busy/idle ns the SPDK
 //     way, thread CPU ns, passes, connections);
 //   - subsystem-wide SMART counters (host read/write commands, 512-byte units read/written).
+import { native } from '../native/index.js';
 
 const CTL_STOP = 0;
 const CTL_HEADER = 8;
@@ -15,8 +16,11 @@ const Q_WORDS = Q_RING + CONN_QUEUE_CAP * 2;
 export const STATS_FIELDS = {
   BUSY_NS: 0, IDLE_NS: 1, CPU_NS: 2, PASSES: 3, CONNECTIONS: 4, UPDATED_NS: 5, COMMANDS: 6, RUNNING: 7,
   ADMIN_QPAIRS: 8, IO_QPAIRS: 9, ADMIN_QPAIRS_TOTAL: 10, IO_QPAIRS_TOTAL: 11, IO_COMMANDS: 12,
+  SPIN_NS: 13, SLEEP_NS: 14, SLEEPS: 15, WAKEUPS: 16, SPIN_WINDOWS: 17, SPIN_HITS: 18,
+  /** monoNs when the reactor went to sleep, 0 while awake: readers add the sleep so far. */
+  SLEEPING_SINCE: 19,
 } as const;
-const STATS_STRIDE = 16;
+const STATS_STRIDE = 24;
 
 export const SMART_FIELDS = { READ_CMDS: 0, WRITE_CMDS: 1, READ_UNITS: 2, WRITE_UNITS: 3 } as const;
 const SMART_WORDS = 8;
@@ -26,8 +30,16 @@ export interface ReactorStats {
   cpu: number;
   /** Time in loop passes that did work. */
   busyNs: number;
-  /** Time in passes that did nothing (poll mode) or blocked in epoll_wait (interrupt mode). */
+  /** Time in passes that did nothing (spinNs) plus time blocked in epoll_wait (sleepNs). */
   idleNs: number;
+  spinNs: number;
+  sleepNs: number;
+  /** Interrupt mode: sleeps (poll → interrupt switches), those ended by a ready fd, idle periods
+   *  entered (spin windows) and spin windows that ended in work rather than a sleep. */
+  sleeps: number;
+  wakeups: number;
+  spinWindows: number;
+  spinHits: number;
   /** CPU time the reactor thread used (CLOCK_THREAD_CPUTIME_ID). */
   cpuNs: number;
   passes: number;
@@ -108,7 +120,12 @@ export class ControlBlock {
   readStats(r: number, cpu: number): ReactorStats {
     const s = this.statsRow(r);
     const F = STATS_FIELDS;
-    return { index: r, cpu, busyNs: s[F.BUSY_NS]!, idleNs: s[F.IDLE_NS]!, cpuNs: s[F.CPU_NS]!, passes: s[F.PASSES]!,
+    // A sleeping reactor is not woken to publish: the sleep so far is added here.
+    const since = s[F.SLEEPING_SINCE]!;
+    const asleep = since > 0 ? Math.max(0, native.monoNs() - since) : 0;
+    return { index: r, cpu, busyNs: s[F.BUSY_NS]!, idleNs: s[F.IDLE_NS]! + asleep, spinNs: s[F.SPIN_NS]!,
+      sleepNs: s[F.SLEEP_NS]! + asleep, sleeps: s[F.SLEEPS]!, wakeups: s[F.WAKEUPS]!, spinWindows: s[F.SPIN_WINDOWS]!,
+      spinHits: s[F.SPIN_HITS]!, cpuNs: s[F.CPU_NS]!, passes: s[F.PASSES]!,
       connections: s[F.CONNECTIONS]!, adminQpairs: s[F.ADMIN_QPAIRS]!, ioQpairs: s[F.IO_QPAIRS]!,
       adminQpairsTotal: s[F.ADMIN_QPAIRS_TOTAL]!, ioQpairsTotal: s[F.IO_QPAIRS_TOTAL]!, commands: s[F.COMMANDS]!,
       ioCommands: s[F.IO_COMMANDS]! };

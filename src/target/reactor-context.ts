@@ -14,6 +14,8 @@ export interface ReactorParams {
   index: number;
   cpu: number;
   interruptMode: boolean;
+  /** Interrupt mode: spin window (µs) after the last busy pass before sleeping. */
+  spinUs: number;
   limits: ControllerLimits;
   maxIoQueues: number;
   logLevel: TargetLogLevel;

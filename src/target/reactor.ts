@@ -5,22 +5,23 @@
 // SPDK style. Every TICK_NS the reactor runs housekeeping: keep-alive deadlines, controllers that
 // went away (registry epochs), SMART counters and the statistics row the main thread reads.
 //
-// Poll mode spins forever. Interrupt mode blocks in epoll_wait on the connection sockets and the
-// reactor's eventfd whenever a pass did nothing, so an idle target uses no CPU; the time blocked
-// counts as idle.
+// Poll mode spins forever. Interrupt mode keeps polling for a short spin window after the last pass
+// that did work, then blocks in epoll_wait on the connection sockets and the reactor's eventfd
+// (AdaptiveWait), so a loaded target keeps pace and an idle one uses no CPU: with nothing to do it
+// sleeps until a socket is ready or a keep-alive/linger deadline is due, without periodic wake-ups.
+// Time is split into busy, spin and sleep; idle = spin + sleep.
 import { EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLLIN, EPOLLOUT, EPOLLRDHUP, native } from '../native/index.js';
 import { TcpConnection } from './connection.js';
 import { ConnState } from './conn-state.js';
 import { ControlBlock, SMART_FIELDS, STATS_FIELDS } from './control.js';
 import { ControllerRegistry } from './registry.js';
+import { AdaptiveWait } from '../util/adaptive-wait.js';
 import {
   SubsystemRuntime, writeLogLine, type ReactorContext, type ReactorCounters, type ReactorParams,
 } from './reactor-context.js';
 
 /** Housekeeping period. */
 const TICK_NS = 2_000_000;
-/** Longest epoll_wait in interrupt mode (statistics refresh even when nothing happens). */
-const MAX_SLEEP_MS = 500;
 const WAKE_TAG = 0xffffffff;
 /** Empty polls after which a queue counts as idle (≈ 1 ms at a few µs per pass). */
 const IDLE_BACKOFF_PASSES = 256;
@@ -38,9 +39,8 @@ export class Reactor implements ReactorContext {
   readonly conns: TcpConnection[] = [];
   private readonly index: number;
   private readonly stats: Float64Array;
-  private busyNs = 0;
-  private idleNs = 0;
-  private passes = 0;
+  /** Pass accounting and the spin-then-sleep decision. */
+  private readonly wait: AdaptiveWait;
   private nextConnId = 1;
   private epfd = -1;
   private readonly wakeFd: number;
@@ -54,6 +54,7 @@ export class Reactor implements ReactorContext {
     this.stats = this.control.statsRow(this.index);
     this.nvm = new SubsystemRuntime(params.subsystem, params.namespaces);
     this.wakeFd = params.wakeFds[this.index]!;
+    this.wait = new AdaptiveWait(params.interruptMode, params.spinUs);
     if (params.interruptMode) {
       this.epfd = native.epollCreate();
       native.epollCtl(this.epfd, EPOLL_CTL_ADD, this.wakeFd, EPOLLIN, WAKE_TAG);
@@ -86,18 +87,21 @@ export class Reactor implements ReactorContext {
     const control = this.control;
     const conns = this.conns;
     const idx = this.index;
-    const interrupt = this.params.interruptMode;
+    const wait = this.wait;
     const popBuf = new Int32Array(2);
-    let last = native.monoNs();
-    this.nowNs = last;
-    let nextTick = last + TICK_NS;
+    const start = wait.now();
+    wait.reset(start);
+    this.nowNs = start;
+    let nextTick = start + TICK_NS;
     this.stats[STATS_FIELDS.RUNNING] = 1;
     while (!control.stopRequested) {
       let work = 0;
+      const commandsBefore = this.counters.commands;
       if (control.pending(idx)) work += this.acceptNew(popBuf);
       // Queues idle for a while (typically admin queues) are polled every 8th pass only: each empty
-      // recv() is a syscall, and skipping them shortens the pass for the busy queues.
-      const skipIdle = !interrupt && (this.passes & 7) !== 0;
+      // recv() is a syscall, and skipping them shortens the pass for the busy queues. (A queue epoll
+      // reported ready is polled at once: sleep() marks it active.)
+      const skipIdle = (wait.passes & 7) !== 0;
       for (let i = 0; i < conns.length; i++) {
         const c = conns[i]!;
         if (skipIdle && c.idlePasses > IDLE_BACKOFF_PASSES && c.outPending === 0) continue;
@@ -110,21 +114,15 @@ export class Reactor implements ReactorContext {
         }
         if (c.state === ConnState.Closed) { this.remove(i); i--; }
       }
-      const now = native.monoNs();
-      if (work > 0) this.busyNs += now - last;
-      else this.idleNs += now - last;
-      last = now;
+      const now = wait.now();
+      const sleepNow = wait.endPass(work, now, false, this.counters.commands - commandsBefore);
       this.nowNs = now;
-      this.passes++;
       if (now >= nextTick || this.forceTick) {
         this.forceTick = false;
         this.housekeeping(now);
         nextTick = now + TICK_NS;
       }
-      if (interrupt && work === 0) {
-        this.sleep(now);
-        last = this.nowNs;
-      }
+      if (sleepNow) this.sleep(now);
     }
     this.shutdown();
   }
@@ -167,11 +165,9 @@ export class Reactor implements ReactorContext {
   }
 
   private publishStats(now: number): void {
+    this.publishWait();
     const s = this.stats, F = STATS_FIELDS;
-    s[F.BUSY_NS] = this.busyNs;
-    s[F.IDLE_NS] = this.idleNs;
     s[F.CPU_NS] = native.threadCpuNs();
-    s[F.PASSES] = this.passes;
     let admin = 0, io = 0;
     for (const c of this.conns) {
       if (c.state !== ConnState.Active) continue;
@@ -189,9 +185,23 @@ export class Reactor implements ReactorContext {
     s[F.UPDATED_NS] = now;
   }
 
-  /** Interrupt mode: block until a socket or the eventfd is ready, or the next deadline. */
+  /** The time split and wait counters (plain stores: cheap enough before every sleep). */
+  private publishWait(): void {
+    const s = this.stats, F = STATS_FIELDS, w = this.wait;
+    s[F.BUSY_NS] = w.busyNs;
+    s[F.IDLE_NS] = w.spinNs + w.sleepNs;
+    s[F.SPIN_NS] = w.spinNs;
+    s[F.SLEEP_NS] = w.sleepNs;
+    s[F.SLEEPS] = w.sleeps;
+    s[F.WAKEUPS] = w.wakeups;
+    s[F.SPIN_WINDOWS] = w.spinWindows;
+    s[F.SPIN_HITS] = w.spinHits;
+    s[F.PASSES] = w.passes;
+  }
+
+  /** Interrupt mode: block until a socket or the eventfd is ready, or the next deadline (none: no limit). */
   private sleep(now: number): void {
-    let timeoutMs = MAX_SLEEP_MS;
+    let timeoutMs = -1;
     for (const c of this.conns) {
       const wantOut = c.outPending > 0;
       if (wantOut !== c.epollOut) {
@@ -201,18 +211,29 @@ export class Reactor implements ReactorContext {
         } catch { /* closed meanwhile */ }
       }
       const dl = c.nextDeadlineNs();
-      if (dl > 0) timeoutMs = Math.min(timeoutMs, Math.max(0, Math.ceil((dl - now) / 1e6)));
-    }
-    this.publishStats(now);
-    const n = native.epollWait(this.epfd, this.events, timeoutMs);
-    for (let i = 0; i < n; i++) {
-      if ((this.events[2 * i]! >>> 0) === WAKE_TAG) {
-        native.eventfdRead(this.wakeFd);
-        this.forceTick = true; // a controller may have gone away: check epochs now
+      if (dl > 0) {
+        const ms = Math.max(0, Math.ceil((dl - now) / 1e6));
+        timeoutMs = timeoutMs < 0 ? ms : Math.min(timeoutMs, ms);
       }
     }
-    const t = native.monoNs();
-    this.idleNs += t - now;
+    this.publishWait();
+    this.stats[STATS_FIELDS.SLEEPING_SINCE] = now;
+    const n = native.epollWait(this.epfd, this.events, timeoutMs);
+    this.stats[STATS_FIELDS.SLEEPING_SINCE] = 0;
+    const conns = this.conns;
+    for (let i = 0; i < n; i++) {
+      const tag = this.events[2 * i]! >>> 0;
+      if (tag === WAKE_TAG) {
+        native.eventfdRead(this.wakeFd);
+        this.forceTick = true; // a controller may have gone away: check epochs now
+        continue;
+      }
+      for (let k = 0; k < conns.length; k++) {
+        if (conns[k]!.id === tag) { conns[k]!.idlePasses = 0; break; }
+      }
+    }
+    const t = this.wait.now();
+    this.wait.slept(now, t, n);
     this.nowNs = t;
   }
 

@@ -34,34 +34,98 @@ describe('reactor accounting on the initiator', () => {
   });
 });
 
-/** CPU the process used over `ms`, in cores. */
-async function cpuOver(pid: number, ms: number): Promise<number> {
-  const read = (): number => {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(rest[11]) + Number(rest[12])) / 100;
-  };
-  const a = read(), t0 = Date.now();
-  await sleep(ms);
-  return (read() - a) / ((Date.now() - t0) / 1000);
-}
+interface ReactorReply { reactors: Array<{ busy: number; idle: number; spin: number; sleep: number; sleeps: number; wakeups: number; passes: number }> }
 
 describe('idle built-in target', () => {
   const file = join(dir, 'ns.img');
   writeFileSync(file, Buffer.alloc(16 * 1024 * 1024));
-  it.each(['ram:64MiB', 'null:1GiB', `file:${file}`])('%s: < 2 percent of a core in interrupt mode, > 80 percent in poll mode over 5 s', async (ns) => {
+  it.each(['ram:64MiB', 'null:1GiB', `file:${file}`])('%s: an idle interrupt-mode reactor makes no pass and no wake-up; a poll-mode one keeps passing', async (ns) => {
     for (const interrupt of [true, false]) {
-      const t = await launchBuiltinTarget({ namespaces: [ns], reactorCores: [1], interruptMode: interrupt });
+      const sock = join(dir, `idle-${interrupt}.sock`);
+      const t = await launchBuiltinTarget({ namespaces: [ns], reactorCores: [1], interruptMode: interrupt, extraArgs: ['--rpc-socket', sock] });
+      const c = new JsonRpcClient(sock);
       try {
         await sleep(300);
-        const cores = await cpuOver(t.pid, 5000);
-        if (interrupt) expect(cores).toBeLessThan(0.02);
-        else expect(cores).toBeGreaterThan(0.8);
+        const a = ((await c.call('framework_get_reactors')) as ReactorReply).reactors[0]!;
+        await sleep(3000);
+        const b = ((await c.call('framework_get_reactors')) as ReactorReply).reactors[0]!;
+        if (interrupt) {
+          // Asleep the whole time: no timer wakes it (no keep-alive without a host), yet the sleep is accounted.
+          expect(b.passes).toBe(a.passes);
+          expect(b.sleeps).toBe(a.sleeps);
+          expect(b.wakeups).toBe(a.wakeups);
+          expect(b.busy).toBe(a.busy);
+          expect(b.sleep).toBeGreaterThan(a.sleep);
+          expect(b.idle - a.idle).toBe(b.sleep - a.sleep);
+        } else {
+          expect(b.passes).toBeGreaterThan(a.passes);
+          expect(b.sleeps).toBe(0);
+          expect(b.sleep).toBe(0);
+          expect(b.spin).toBeGreaterThan(a.spin);
+        }
       } finally {
+        c.close();
         await t.stop();
       }
     }
   }, 60_000);
+});
+
+describe('spin window (counters)', () => {
+  // QD 1 closed loop: between one completion and the next there is always a gap. With no spin window
+  // the initiator sleeps in nearly every gap; with a window far longer than any gap it never has to.
+  it('--spin-us 0 sleeps about once per I/O on both sides; --spin-us 100000 keeps both awake (spin hits instead of sleeps)', () => {
+    const run = (spin: string): PerfResult => perf(['-q', '1', '-s', '4096', '-w', 'randread', '-t', '2', '--mode', 'interrupt',
+      '--spin-us', spin, '--target-ns', 'ram:64MiB']).result;
+    const r0 = run('0');
+    const w0 = r0.workers[0]!.wait!;
+    const ios0 = r0.total.total.ios;
+    expect(ios0).toBeGreaterThan(100);
+    expect(w0.sleeps).toBeGreaterThan(ios0 * 0.5);
+    expect(w0.spinHits).toBeLessThan(w0.sleeps);
+    expect(r0.config.spinUs).toBe(0);
+    const rLong = run('100000');
+    const w = rLong.workers[0]!.wait!;
+    const ios = rLong.total.total.ios;
+    expect(w.sleeps).toBeLessThan(ios * 0.05);
+    expect(w.spinHits).toBeGreaterThan(ios * 0.5);
+    // Target side, from the reactor samples in the timeline (cumulative counters).
+    const tSleeps = (r: PerfResult): number => {
+      const pts = r.timeline.filter((p) => p.targetReactors?.[0]?.sleeps !== undefined);
+      return pts.at(-1)!.targetReactors![0]!.sleeps! - pts[0]!.targetReactors![0]!.sleeps!;
+    };
+    const tIos = (r: PerfResult): number => {
+      const pts = r.timeline.filter((p) => p.targetReactors?.[0]?.sleeps !== undefined);
+      return pts.slice(1).reduce((s, p) => s + p.iops * p.intervalSec, 0);
+    };
+    expect(tSleeps(r0)).toBeGreaterThan(tIos(r0) * 0.5);
+    expect(tSleeps(rLong)).toBeLessThan(tIos(rLong) * 0.05);
+    expect(validateResult(rLong)).toEqual([]);
+    // The default window (50 µs) is paid for by work: one I/O per gap earns ~3 µs of spin, far less
+    // than the gap at QD 1, so the initiator still sleeps in most gaps.
+    const rDefault = run('50');
+    expect(rDefault.workers[0]!.wait!.sleeps).toBeGreaterThan(rDefault.total.total.ios * 0.5);
+    expect(tSleeps(rDefault)).toBeGreaterThan(tIos(rDefault) * 0.5); // the target earns credit per command alike
+  });
+
+  it('poll mode never sleeps; its idle time is all spin', () => {
+    const { result } = perf(['-q', '1', '-s', '4096', '-w', 'randread', '-t', '1', '--target-ns', 'ram:64MiB']);
+    const w = result.workers[0]!.wait!;
+    expect(w.sleeps).toBe(0);
+    expect(w.sleepNs).toBe(0);
+    expect(w.spinNs).toBe(result.workers[0]!.idleNs);
+  });
+
+  it('open loop at a low rate: with nothing in flight the initiator sleeps until the next arrival instead of spinning', () => {
+    const { result } = perf(['-q', '8', '-s', '4096', '-w', 'randread', '-t', '3', '--rate-iops', '50', '--mode', 'interrupt',
+      '--spin-us', '100000', '--target-ns', 'ram:64MiB']);
+    const w = result.workers[0]!.wait!;
+    // 20 ms between arrivals, a 100 ms window: only the "nothing can arrive" rule makes it sleep, and
+    // each sleep ends by its timeout (the next arrival), not by a socket.
+    // (Without the rule a 100 ms window would never expire between arrivals 20 ms apart: no sleep at all.)
+    expect(w.sleeps).toBeGreaterThanOrEqual(10);
+    expect(w.timeouts).toBeGreaterThan(w.wakeups);
+  });
 });
 
 describe('target RPC', () => {
@@ -128,19 +192,26 @@ describe('open loop', () => {
 });
 
 describe('--compare-modes', () => {
-  it('writes both results and the comparison, and prints the side-by-side table', () => {
+  it('writes the three results (poll, interrupt, adaptive) and the comparison, and prints the side-by-side table', () => {
     const rd = join(dir, 'cmp');
     const r = spawnSync(process.execPath, [CLI, '-q', '8', '-s', '4096', '-w', 'randread', '-t', '1', '--compare-modes',
       '--idle-time', '1', '--results-dir', rd, '--target-ns', 'ram:64MiB', '--no-progress'], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status, r.stderr).toBe(0);
     const files = readdirSync(rd);
-    expect(files.filter((f) => f.startsWith('nvmf-perf-randread-'))).toHaveLength(2);
+    expect(files.filter((f) => f.startsWith('nvmf-perf-randread-'))).toHaveLength(3);
     const cmpFile = files.find((f) => f.startsWith('nvmf-perf-compare-modes-'))!;
-    const cmp = JSON.parse(readFileSync(join(rd, cmpFile), 'utf8')) as { rows: Array<{ mode: string; iops: number; targetIdleCores: number }> };
-    expect(cmp.rows.map((x) => x.mode)).toEqual(['poll', 'interrupt']);
+    const cmp = JSON.parse(readFileSync(join(rd, cmpFile), 'utf8')) as { rows: Array<{ mode: string; variant: string; spinUs: number;
+      iops: number; targetIdleCores: number; initiatorSleepsPerIo: number; targetSleepsPerIo: number }> };
+    expect(cmp.rows.map((x) => [x.variant, x.mode, x.spinUs])).toEqual([['poll', 'poll', 0], ['interrupt', 'interrupt', 0], ['adaptive', 'interrupt', 50]]);
     expect(cmp.rows.every((x) => x.iops > 0)).toBe(true);
+    expect(cmp.rows[0]!.initiatorSleepsPerIo).toBe(0);
+    expect(cmp.rows[0]!.targetSleepsPerIo).toBeLessThanOrEqual(0); // 0, or -1 when a 1 s run has fewer than two samples
+    expect(cmp.rows[1]!.initiatorSleepsPerIo).toBeGreaterThan(0);
     expect(cmp.rows[1]!.targetIdleCores).toBeLessThan(cmp.rows[0]!.targetIdleCores);
+    expect(cmp.rows[2]!.targetIdleCores).toBeLessThan(cmp.rows[0]!.targetIdleCores);
     expect(r.stdout).toMatch(/interrupt vs poll/);
+    expect(r.stdout).toMatch(/adaptive vs poll/);
+    expect(r.stdout).toMatch(/target sleeps\/IO/);
     expect(r.stdout).toMatch(/target idle CPU/);
   });
 });

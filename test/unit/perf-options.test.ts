@@ -1,8 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parsePerfOptions, type RawPerfOptions } from '../../src/cli/perf-options.js';
 import { UsageError } from '../../src/errors.js';
 import { parseCoreMask } from '../../src/util/cpu-mask.js';
 import { parseSize } from '../../src/util/units.js';
+import { hasHugepageArgs, resolveSpdkBin } from '../../src/launch/spdk-target.js';
 
 const base: RawPerfOptions = { ioDepth: '32', ioSize: '4096', ioPattern: 'randread', time: '10' };
 const parse = (o: RawPerfOptions) => parsePerfOptions({ ...base, ...o }, [0, 1], ['x']);
@@ -26,6 +30,13 @@ describe('perf flags', () => {
     expect(parse({ ioPattern: 'rw' }).rwmixread).toBe(50);
     expect(parse({ ioPattern: 'randwrite' }).rwmixread).toBe(0);
     expect(parse({ latency: 2 }).latencyTracking).toBe(2);
+  });
+  it('--spin-us: interrupt mode or --compare-modes only, default 50', () => {
+    expect(parse({}).spinUs).toBe(50);
+    expect(parse({ mode: 'interrupt', spinUs: '0' }).spinUs).toBe(0);
+    expect(parse({ compareModes: true, spinUs: '25' }).spinUs).toBe(25);
+    expect(err({ spinUs: '10' })).toBe('--spin-us applies only with --mode interrupt (poll mode never sleeps)');
+    expect(err({ mode: 'interrupt', spinUs: 'x' })).toBe('--spin-us: expected an integer from 0 to 100000, got "x"');
   });
   it('names the flag in every error', () => {
     expect(err({ ioDepth: undefined })).toBe('-q/--io-depth is required (e.g. -q 32)');
@@ -58,5 +69,66 @@ describe('perf flags', () => {
     expect(parseSize('1GiB')).toBe(2 ** 30);
     expect(parseSize('2T')).toBe(2 * 2 ** 40);
     expect(parseSize('1XB')).toBeNull();
+  });
+});
+
+describe('--target, --spdk-bin, --spdk-args', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nvmf-perf-opts-'));
+  const fakeTgt = join(dir, 'nvmf_tgt');
+  writeFileSync(fakeTgt, '#!/bin/sh\n');
+  chmodSync(fakeTgt, 0o755);
+  const notExec = join(dir, 'plain');
+  writeFileSync(notExec, '');
+  const img = join(dir, 'ns.img');
+  writeFileSync(img, Buffer.alloc(4096));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('defaults to the built-in target; spdk resolves the binary and splits --spdk-args', () => {
+    expect(parse({}).target).toEqual({ kind: 'builtin' });
+    expect(parse({ target: 'builtin' }).target).toEqual({ kind: 'builtin' });
+    expect(parse({ target: 'spdk', spdkBin: fakeTgt, spdkArgs: ' -e 0x1  --huge-dir "/mnt/huge 1"' }).target)
+      .toEqual({ kind: 'spdk', spdkBin: fakeTgt, spdkArgs: ['-e', '0x1', '--huge-dir', '/mnt/huge 1'] });
+    expect(parse({ target: 'spdk', spdkBin: fakeTgt, targetNs: `file:${img}` }).targetNs).toBe(`file:${img}`);
+  });
+
+  it('finds nvmf_tgt under $SPDK_DIR/build/bin, then on PATH, else names --spdk-bin', () => {
+    mkdirSync(join(dir, 'spdk', 'build', 'bin'), { recursive: true });
+    const inSpdkDir = join(dir, 'spdk', 'build', 'bin', 'nvmf_tgt');
+    writeFileSync(inSpdkDir, '#!/bin/sh\n');
+    chmodSync(inSpdkDir, 0o755);
+    expect(resolveSpdkBin(undefined, { SPDK_DIR: join(dir, 'spdk'), PATH: dir })).toBe(inSpdkDir);
+    expect(resolveSpdkBin(undefined, { SPDK_DIR: join(dir, 'none'), PATH: `/nonexistent:${dir}` })).toBe(fakeTgt);
+    expect(() => resolveSpdkBin(undefined, { PATH: '/nonexistent' }))
+      .toThrow('--target spdk: no nvmf_tgt found (tried nvmf_tgt on PATH): give --spdk-bin PATH');
+  });
+
+  it('knows which --spdk-args set the memory (then no --no-huge is added)', () => {
+    expect(hasHugepageArgs(['-s', '4096'])).toBe(true);
+    expect(hasHugepageArgs(['--huge-dir', '/mnt/huge'])).toBe(true);
+    expect(hasHugepageArgs(['--mem-size=2048'])).toBe(true);
+    expect(hasHugepageArgs(['--no-huge'])).toBe(true);
+    expect(hasHugepageArgs(['-e', '0x1', '--shm-id', '3'])).toBe(false);
+  });
+
+  it('names the flag in every error', () => {
+    expect(err({ target: 'foo' })).toBe('--target: expected builtin or spdk, got "foo"');
+    expect(err({ target: 'spdk', transportId: ['trtype:TCP'] })).toBe('--target chooses the target nvmf-perf launches: give it without -r');
+    expect(err({ spdkBin: fakeTgt })).toBe('--spdk-bin applies only with --target spdk');
+    expect(err({ target: 'builtin', spdkArgs: '-e 1' })).toBe('--spdk-args applies only with --target spdk');
+    expect(err({ target: 'spdk', spdkBin: join(dir, 'absent') })).toBe(`--spdk-bin ${join(dir, 'absent')}: no such file`);
+    expect(err({ target: 'spdk', spdkBin: notExec })).toBe(`--spdk-bin ${notExec}: not an executable file`);
+    expect(err({ target: 'spdk', spdkBin: dir })).toBe(`--spdk-bin ${dir}: not an executable file`);
+    expect(err({ target: 'spdk', spdkBin: fakeTgt, spdkArgs: '-m 0x3' }))
+      .toBe('--spdk-args: -m is not allowed: the reactor core is chosen by nvmf-perf (-c picks the workers; the target takes a spare core)');
+    expect(err({ target: 'spdk', spdkBin: fakeTgt, spdkArgs: '--rpc-socket /tmp/x' }))
+      .toBe('--spdk-args: --rpc-socket is not allowed: nvmf-perf configures nvmf_tgt over its own RPC socket');
+    expect(err({ target: 'spdk', spdkBin: fakeTgt, spdkArgs: '--interrupt-mode' }))
+      .toBe('--spdk-args: --interrupt-mode is not allowed: use --mode interrupt (initiator and launched target) or --compare-modes');
+    expect(err({ target: 'spdk', spdkBin: fakeTgt, targetNs: 'ram:1000' })).toBe('--target-ns "ram:1000": the size must be a non-zero multiple of 512 bytes');
+    expect(err({ target: 'spdk', spdkBin: fakeTgt, targetNs: `file:${join(dir, 'absent.img')}` }))
+      .toBe(`--target-ns "file:${join(dir, 'absent.img')}": ${join(dir, 'absent.img')} does not exist (nvmf_tgt's AIO bdev needs an existing file or block device)`);
+    expect(err({ target: 'spdk', spdkBin: fakeTgt, targetNs: `file:${dir}` })).toBe(`--target-ns "file:${dir}": ${dir} is not a regular file or block device`);
+    expect(err({ target: 'spdk', spdkBin: fakeTgt, targetNs: `file:${notExec}` }))
+      .toBe(`--target-ns "file:${notExec}": ${notExec} is 0 bytes: nvmf_tgt's AIO bdev needs a non-empty multiple of 512 bytes`);
   });
 });

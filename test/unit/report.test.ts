@@ -393,6 +393,19 @@ describe('validateResult', () => {
     expect(validateResult(v).join('\n')).toContain('/schemaVersion');
   });
 
+  it('accepts the wait counters of a worker and target reactors split into spin and sleep; rejects a missing counter', () => {
+    const d = clone();
+    const wait = { busyNs: 5, spinNs: 3, sleepNs: 2, passes: 10, busyPasses: 4, spinWindows: 3, spinHits: 1, sleeps: 2, wakeups: 2, timeouts: 0 };
+    ((d['workers'] as Record<string, unknown>[])[0]!)['wait'] = wait;
+    (d['config'] as Record<string, unknown>)['spinUs'] = 50;
+    const tl = d['timeline'] as Record<string, unknown>[];
+    tl[0]!['targetReactors'] = [{ lcore: 1, busy: 5, idle: 5, inInterrupt: true, spin: 2, sleep: 3, sleeps: 7, wakeups: 6 }];
+    expect(validateResult(d)).toEqual([]);
+    const { sleeps: _s, ...noSleeps } = wait;
+    ((d['workers'] as Record<string, unknown>[])[0]!)['wait'] = noSleeps;
+    expect(validateResult(d).join('\n')).toContain('sleeps');
+  });
+
   it('rejects an extra property, naming it', () => {
     const d = clone();
     d['bogus'] = 1;
@@ -405,7 +418,7 @@ describe('validateResult', () => {
   it('the schema lists exactly the properties of result-types.ts (required and optional)', () => {
     const resolve = (pointer: string): Record<string, unknown> => pointer.replace(/^#\/?/, '').split('/').filter(Boolean)
       .reduce<Record<string, unknown>>((o, k) => o[k] as Record<string, unknown>, resultSchema as unknown as Record<string, unknown>);
-    expect(SCHEMA_SHAPES.length).toBe(22);
+    expect(SCHEMA_SHAPES.length).toBe(23);
     for (const sh of SCHEMA_SHAPES) {
       const node = resolve(sh.pointer);
       expect(node['additionalProperties'], sh.pointer).toBe(false);

@@ -56,6 +56,16 @@ describe('target flags', () => {
     expect(parseTargetFlags({ reactorMask: '1' }, [0], [0, 1]).reactorCpus).toEqual([1]);
   });
 
+  it('--spin-us: interrupt mode only, 0 to 100000 µs, default 50', () => {
+    expect(parseTargetFlags({ interruptMode: true }, CPUS).spinUs).toBe(50);
+    expect(parseTargetFlags({ interruptMode: true, spinUs: '0' }, CPUS).spinUs).toBe(0);
+    expect(parseTargetFlags({ interruptMode: true, spinUs: '200' }, CPUS).spinUs).toBe(200);
+    expect(err({ spinUs: '20' })).toBe('--spin-us "20": applies only with --interrupt-mode (poll-mode reactors never sleep)');
+    expect(err({ interruptMode: true, spinUs: '-1' })).toBe('--spin-us "-1": expected an integer from 0 to 100000 (µs)');
+    expect(err({ interruptMode: true, spinUs: '1e3' })).toBe('--spin-us "1e3": expected an integer from 0 to 100000 (µs)');
+    expect(err({ interruptMode: true, spinUs: '100001' })).toBe('--spin-us "100001": expected an integer from 0 to 100000 (µs)');
+  });
+
   it('rejects bad values with one line naming flag and value', () => {
     expect(err({ ns: ['ram:12XB'] })).toBe('--ns "ram:12XB": unknown size unit "XB" (use B, KiB, MiB, GiB or TiB)');
     expect(err({ ns: ['disk:1G'] })).toBe('--ns "disk:1G": unknown namespace type "disk" (expected ram:SIZE, null:SIZE or file:PATH)');

@@ -1,0 +1,12 @@
+// Launch the target a perf run asked for (--target builtin|spdk).
+import { launchBuiltinTarget } from './builtin-target.js';
+import { launchSpdkTarget } from './spdk-target.js';
+import type { LaunchOptions, LaunchedTarget, TargetLaunchSpec } from './launched-target.js';
+
+export function launchTarget(spec: TargetLaunchSpec, opts: LaunchOptions): Promise<LaunchedTarget> {
+  if (spec.kind === 'spdk') {
+    if (spec.spdkBin === undefined) throw new Error('launchTarget: the nvmf_tgt binary was not resolved');
+    return launchSpdkTarget({ ...opts, bin: spec.spdkBin, args: spec.spdkArgs ?? [] });
+  }
+  return launchBuiltinTarget(opts);
+}

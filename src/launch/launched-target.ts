@@ -1,0 +1,47 @@
+// What every launched target (built-in or SPDK's nvmf_tgt) looks like to a perf run.
+
+/** Which target a perf run launches when no -r is given. */
+export type TargetKind = 'builtin' | 'spdk';
+export const TARGET_KINDS: readonly TargetKind[] = ['builtin', 'spdk'];
+
+/** The launcher to use and its target-specific settings (resolved by the CLI). */
+export interface TargetLaunchSpec {
+  kind: TargetKind;
+  /** nvmf_tgt binary (kind 'spdk'). */
+  spdkBin?: string;
+  /** Extra nvmf_tgt arguments, already split (kind 'spdk'). */
+  spdkArgs?: string[];
+}
+
+export interface LaunchOptions {
+  namespaces: string[];
+  reactorCores: number[];
+  interruptMode?: boolean;
+  /** Serve JSON-RPC (framework_get_reactors …) on this Unix socket. */
+  rpcSocket?: string;
+  /** Adaptive interrupt mode's spin window in µs (built-in only; used with interruptMode). */
+  spinUs?: number;
+  /** Extra flags for `nvmf-perf target` (built-in only). */
+  extraArgs?: string[];
+  readyTimeoutMs?: number;
+}
+
+export interface LaunchedTarget {
+  kind: TargetKind;
+  /** For messages: "built-in target", "SPDK nvmf_tgt". */
+  label: string;
+  /** Transport ID of the NVM subsystem. */
+  trid: string;
+  pid: number;
+  reactorCores: number[];
+  /** Its JSON-RPC socket, when it serves one. */
+  rpcSocket?: string;
+  /** Resolves when the process exits (code or signal). */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  readonly hasExited: boolean;
+  /** Last lines the target wrote on stderr (for error messages). */
+  stderrTail(): string;
+  /** Process CPU time in ns (all threads), -1 once gone. */
+  cpuNs(): number;
+  stop(): Promise<void>;
+}
