@@ -244,6 +244,32 @@ napi_value nv_fn_send2(napi_env env, napi_callback_info info) {
   return nv_int(env, r < 0 ? -errno : r);
 }
 
+/*
+ * sendv(fd, bufs, desc, first, count) -> bytes sent or -errno: one sendmsg over segments
+ * first..first+count-1 (at most NV_IOV_MAX), segment i being bufs[i][desc[2i], desc[2i]+desc[2i+1]).
+ * bufs is a JS array of byte arrays and desc a Float64Array, both owned and reused by the caller, so
+ * nothing is allocated per call. The caller resumes a partial send itself.
+ */
+napi_value nv_fn_sendv(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int32_t fd, first, count;
+  if (!nv_args(env, info, 5, argv, NULL) || !nv_int32(env, argv[0], "fd", &fd) ||
+      !nv_int32(env, argv[3], "first", &first) || !nv_int32(env, argv[4], "count", &count))
+    return NULL;
+  if (first < 0 || count < 0) return nv_throw_range(env, "sendv: first and count must be >= 0");
+  if (count > NV_IOV_MAX) count = NV_IOV_MAX;
+  struct iovec iov[NV_IOV_MAX];
+  if (!nv_segments(env, argv[1], argv[2], first, count, "sendv", iov)) return NULL;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = iov;
+  msg.msg_iovlen = (size_t)count;
+  ssize_t r;
+  do r = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  while (r < 0 && errno == EINTR);
+  return nv_int(env, r < 0 ? -errno : r);
+}
+
 /* recv(fd, buf, off, len) -> bytes (0 = peer closed) or -errno */
 napi_value nv_fn_recv(napi_env env, napi_callback_info info) {
   napi_value argv[4];
