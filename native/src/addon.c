@@ -296,6 +296,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       METHOD("send", nv_fn_send),
       METHOD("send2", nv_fn_send2),
       METHOD("sendv", nv_fn_sendv),
+      METHOD("recv2", nv_fn_recv2),
       METHOD("recv", nv_fn_recv),
       METHOD("close", nv_fn_close),
       METHOD("shutdown", nv_fn_shutdown),

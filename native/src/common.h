@@ -60,6 +60,7 @@ napi_value nv_fn_send(napi_env env, napi_callback_info info);
 napi_value nv_fn_send2(napi_env env, napi_callback_info info);
 napi_value nv_fn_sendv(napi_env env, napi_callback_info info);
 napi_value nv_fn_recv(napi_env env, napi_callback_info info);
+napi_value nv_fn_recv2(napi_env env, napi_callback_info info);
 napi_value nv_fn_close(napi_env env, napi_callback_info info);
 napi_value nv_fn_shutdown(napi_env env, napi_callback_info info);
 napi_value nv_fn_set_socket_buffers(napi_env env, napi_callback_info info);

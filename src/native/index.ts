@@ -49,6 +49,9 @@ export interface NativeAddon {
   sendv(fd: number, bufs: ReadonlyArray<Uint8Array | null>, desc: Float64Array, first: number, count: number): number;
   /** recv(MSG_DONTWAIT) into buf[off, off+len). Returns bytes (0 = peer closed), or -errno (-11 EAGAIN). */
   recv(fd: number, buf: Uint8Array, off: number, len: number): number;
+  /** One readv into a[aOff, aOff+aLen) then b[bOff, bOff+bLen) (bLen may be 0). Returns bytes (0 = peer
+   *  closed) or -errno (-11 EAGAIN). */
+  recv2(fd: number, a: Uint8Array, aOff: number, aLen: number, b: Uint8Array, bOff: number, bLen: number): number;
   /** close(2); throws (code 'EBADF') on a bad fd so double closes are found. */
   close(fd: number): void;
   /** shutdown(fd, SHUT_RDWR), errors ignored. */
@@ -160,7 +163,7 @@ export function errnoName(negErrno: number): string {
 
 const ADDON_URL = new URL('../../native/build/Release/nvmf_native.node', import.meta.url);
 const REQUIRED: readonly (keyof NativeAddon)[] = [
-  'tcpConnect', 'tcpListen', 'localPort', 'peerAddress', 'accept', 'send', 'send2', 'sendv', 'recv', 'close',
+  'tcpConnect', 'tcpListen', 'localPort', 'peerAddress', 'accept', 'send', 'send2', 'sendv', 'recv', 'recv2', 'close',
   'shutdown', 'setSocketBuffers', 'epollCreate', 'epollCtl', 'epollWait', 'eventfdCreate',
   'eventfdWrite', 'eventfdRead', 'pollFd', 'pinThread', 'allowedCpus', 'currentCpu', 'gettid',
   'monoNs', 'threadCpuNs', 'processCpuNs', 'threadCpuNsOf', 'crc32c', 'crc32cv', 'copy', 'watchFd',
