@@ -276,6 +276,16 @@ export class PduSendQueue {
     this.ref(buf, off, len);
   }
 
+  /** Data of the PDU being built, copied into the arena (the source may change before it is sent). */
+  payloadCopy(buf: Uint8Array, off: number, len: number): void {
+    if (this.aPos + len > this.arena.length) this.newArena(len);
+    const o = this.aPos;
+    this.aPos = o + len;
+    native.copy(this.arena, o, buf, off, len);
+    this.push(this.arena, o, len);
+    this.pendingBytes += len;
+  }
+
   /** Data digest over the pieces queued since beginDataPdu (no copy). */
   endDataPdu(): void {
     if (!this.ddgst) return;
