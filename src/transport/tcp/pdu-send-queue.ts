@@ -9,6 +9,7 @@
 // A referenced payload must stay unchanged until flush() has sent it (pendingBytes back to 0 or the
 // segment passed): callers own that guarantee (see the host's and the target's notes).
 import { native } from '../../native/index.js';
+import { encodeCqe } from '../../nvme/cqe.js';
 import { crc32c } from '../../util/crc32c.js';
 import {
   encodeCapsuleRespHeader, encodeDataPduHeader, encodeIcReq, encodeIcResp, encodeTermReq, writeCommonHeader,
@@ -238,12 +239,7 @@ export class PduSendQueue {
     const base = this.reserve(DATA_HLEN + (this.hdgst ? DIGEST_SIZE : 0));
     const dv = this.adv;
     encodeCapsuleRespHeader(dv, base, this.hdgst);
-    dv.setUint32(base + 8, dw0 >>> 0, true);
-    dv.setUint32(base + 12, dw1 >>> 0, true);
-    dv.setUint16(base + 16, sqhd, true);
-    dv.setUint16(base + 18, sqid, true);
-    dv.setUint16(base + 20, cid, true);
-    dv.setUint16(base + 22, status, true);
+    encodeCqe(dv, base + 8, dw0, dw1, sqhd, sqid, cid, status);
     this.headerDigest(base, DATA_HLEN);
   }
 
