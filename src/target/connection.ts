@@ -15,7 +15,7 @@
 import { EAGAIN, errnoName, native } from '../native/index.js';
 import { PduReceiver, type PduHandler } from '../transport/tcp/pdu-receiver.js';
 import { PduSendQueue } from '../transport/tcp/pdu-send-queue.js';
-import { DataPduOffset, Fes, PduFlags, PduType, TCP_LIMITS } from '../transport/tcp/pdu-types.js';
+import { DataPduOffset, Fes, PduFlags, PduType, TCP_LIMITS, TermReqOffset } from '../transport/tcp/pdu-types.js';
 import { dataOffsetFor, decodeIcReq } from '../transport/tcp/pdu-codec.js';
 import { AdminOpcode, NvmOpcode } from '../nvme/opcodes.js';
 import {
@@ -275,7 +275,7 @@ export class TcpConnection implements TargetQueue, PduHandler {
           break;
         case PduType.H2CTermReq: {
           const dv = r.hdv;
-          this.close(`host sent H2CTermReq FES 0x${dv.getUint16(8, true).toString(16)} FEI ${dv.getUint32(10, true)}`);
+          this.close(`host sent H2CTermReq FES 0x${dv.getUint16(TermReqOffset.FES, true).toString(16)} FEI ${dv.getUint32(TermReqOffset.FEI, true)}`);
           return;
         }
         default:
@@ -416,14 +416,11 @@ export class TcpConnection implements TargetQueue, PduHandler {
     this.xStatus[t] = 0;
     this.xNs[t] = null;
     // With data digests the data is checked before it reaches the namespace (staged per PDU).
-    const mem = ns.kind === 'ram' && !this.ddgst ? ns.locate(byteOff, len) : null;
+    const mem = this.ddgst ? null : ns.locateWrite(byteOff, len);
     if (mem !== null) {
-      // Straight into the namespace's memory.
+      // Straight into the namespace's memory (or the null namespace's discard buffer).
       this.xDest[t] = mem;
       this.xBase[t] = ns.refOff;
-    } else if (ns.kind === 'null') {
-      this.xDest[t] = (ns as unknown as { sink(n: number): Uint8Array }).sink(len);
-      this.xBase[t] = 0;
     } else {
       // Each H2CData lands in the PDU stage, then goes through ns.write (file namespaces, a RAM range
       // across chunks, data digests).

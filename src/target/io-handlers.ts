@@ -2,13 +2,12 @@
 // The hot path: fields are read in place from the request's SQE, reads are sent from the namespace's
 // memory by reference (or copied out of a file namespace), writes land in the namespace; nothing is
 // allocated per command.
+import { DSM_RANGE_SIZE, dsmRangeNlb, dsmRangeSlba } from '../nvme/dsm.js';
 import { NvmOpcode } from '../nvme/opcodes.js';
 import { sqeCdw10, sqeCdw11, sqeNlb, sqeNsid, sqeOpc, sqeSglLen, sqeSlba } from '../nvme/sqe.js';
 import type { NamespaceBackend } from './namespace.js';
 import type { TargetRequest } from './request.js';
 import { ST } from './status-codes.js';
-
-const TWO32 = 4294967296;
 
 /** SLBA/NLB/byte length of the command checked by lbaRange (module-level: nothing allocated per command). */
 const range = { slba: 0, nlb: 0, len: 0 };
@@ -117,24 +116,23 @@ export function handleIo(req: TargetRequest): void {
       const nr = (sqeCdw10(dv, 0) & 0xff) + 1;
       const attr = sqeCdw11(dv, 0);
       const data = req.data;
-      if (data === null || req.dataLen !== nr * 16) { req.complete(ST.SGL_LENGTH_INVALID); return; }
+      if (data === null || req.dataLen !== nr * DSM_RANGE_SIZE) { req.complete(ST.SGL_LENGTH_INVALID); return; }
       // Deallocate (AD). File namespaces ignore it (DLFEAT 0: contents of deallocated blocks are
       // unspecified): zero-writing a whole file on a host's full-device discard would stall the reactor.
       if ((attr & 0x4) !== 0 && ns.kind !== 'file') {
         const ddv = new DataView(data.buffer, data.byteOffset, data.byteLength);
         const dOff = req.dataOff;
-        // Range i: context attributes (4), length in blocks (4), SLBA (8). Check all first: a bad range
-        // fails the command without touching the others.
+        // Check every range first: a bad range fails the command without touching the others.
         for (let i = 0; i < nr; i++) {
-          const o = dOff + i * 16;
-          const n = ddv.getUint32(o + 4, true);
-          const lba = ddv.getUint32(o + 8, true) + ddv.getUint32(o + 12, true) * TWO32;
+          const o = dOff + i * DSM_RANGE_SIZE;
+          const n = dsmRangeNlb(ddv, o);
+          const lba = dsmRangeSlba(ddv, o);
           if (lba + n > ns.blocks) { req.complete(ST.LBA_OUT_OF_RANGE); return; }
         }
         for (let i = 0; i < nr; i++) {
-          const o = dOff + i * 16;
-          const n = ddv.getUint32(o + 4, true);
-          const lba = ddv.getUint32(o + 8, true) + ddv.getUint32(o + 12, true) * TWO32;
+          const o = dOff + i * DSM_RANGE_SIZE;
+          const n = dsmRangeNlb(ddv, o);
+          const lba = dsmRangeSlba(ddv, o);
           if (n > 0 && !zeroRange(req, ns, lba, n)) { req.complete(ST.WRITE_FAULT); return; }
         }
       }

@@ -17,7 +17,12 @@ export interface NamespaceBackend {
    * refOff to the range's offset in it; else null (use read/write).
    */
   locate(byteOff: number, len: number): Uint8Array | null;
-  /** Offset set by the last successful locate(). */
+  /**
+   * Where a write of [byteOff, byteOff+len) may land directly (RAM: the namespace's memory; null: a
+   * discard buffer), with its offset in refOff; null when it must go through write().
+   */
+  locateWrite(byteOff: number, len: number): Uint8Array | null;
+  /** Offset set by the last successful locate() / locateWrite(). */
   refOff: number;
   /** Copies [byteOff, byteOff+len) of the namespace into dst at dstOff. */
   read(dst: Uint8Array, dstOff: number, byteOff: number, len: number): void;
@@ -78,6 +83,8 @@ export class RamNamespace implements NamespaceBackend {
     this.refOff = w;
     return this.chunks[c]!;
   }
+
+  locateWrite(byteOff: number, len: number): Uint8Array | null { return this.locate(byteOff, len); }
 
   static open(s: Extract<NamespaceShared, { kind: 'ram' }>): RamNamespace {
     return new RamNamespace(s.sizeBytes, s.blockSize, s.chunkSize, s.chunks);
@@ -143,8 +150,9 @@ export class NullNamespace implements NamespaceBackend {
     return NullNamespace.zeroes;
   }
   /** Writes: a buffer whose contents nobody reads. */
-  sink(len: number): Uint8Array {
+  locateWrite(_byteOff: number, len: number): Uint8Array | null {
     if (NullNamespace.discard.length < len) NullNamespace.discard = new Uint8Array(Math.max(len, 128 * 1024));
+    this.refOff = 0;
     return NullNamespace.discard;
   }
   read(dst: Uint8Array, dstOff: number, _byteOff: number, len: number): void { dst.fill(0, dstOff, dstOff + len); }
@@ -163,6 +171,7 @@ export class FileNamespace implements NamespaceBackend {
   private zeroBuf: Uint8Array | null = null;
   refOff = 0;
   locate(): Uint8Array | null { return null; }
+  locateWrite(): Uint8Array | null { return null; }
 
   constructor(readonly path: string, sizeBytes: number, readonly blockSize: number) {
     this.blocks = Math.floor(sizeBytes / blockSize);

@@ -9,7 +9,7 @@ import type { QpairConnectParams } from '../transport.js';
 import { decodeIcResp } from './pdu-codec.js';
 import { PduSendQueue } from './pdu-send-queue.js';
 import { PduReceiver, RX_ERROR, type PduHandler } from './pdu-receiver.js';
-import { fesName, PduType, pduTypeName, TCP_LIMITS } from './pdu-types.js';
+import { fesName, PduType, pduTypeName, TCP_LIMITS, TermReqOffset } from './pdu-types.js';
 import { TcpQpair } from './tcp-qpair.js';
 
 const EAGAIN = -11;
@@ -109,7 +109,7 @@ export function icExchange(fd: number, peer: string, hdgst: boolean, ddgst: bool
     native.pollFd(fd, POLLIN, Math.ceil(left));
   }
   if (caught.type === PduType.C2HTermReq) {
-    const fes = caught.hdr[8]! | (caught.hdr[9]! << 8);
+    const fes = caught.hdr[TermReqOffset.FES]! | (caught.hdr[TermReqOffset.FES + 1]! << 8);
     throw new ConnectError(`${peer} rejected ICReq: C2HTermReq ${fesName(fes)}`);
   }
   if (caught.type !== PduType.ICResp) throw new ConnectError(`${peer} answered ICReq with ${pduTypeName(caught.type)}`);

@@ -21,7 +21,7 @@ import type { IoCompletionCallback, IoQpair, LbaRange } from '../transport.js';
 import { dataOffsetFor } from './pdu-codec.js';
 import { PduReceiver, RX_ERROR, type PduHandler } from './pdu-receiver.js';
 import { PduSendQueue } from './pdu-send-queue.js';
-import { DataPduOffset, fesName, PduFlags, PduType, TCP_LIMITS } from './pdu-types.js';
+import { DataPduOffset, fesName, PduFlags, PduType, TCP_LIMITS, TermReqOffset } from './pdu-types.js';
 
 
 /** Slot states. */
@@ -649,8 +649,8 @@ export class TcpQpair implements IoQpair, PduHandler {
 
   private onTermReq(): void {
     const dv = this.rx.hdv;
-    const fes = dv.getUint16(8, true);
-    const fei = dv.getUint32(10, true);
+    const fes = dv.getUint16(TermReqOffset.FES, true);
+    const fei = dv.getUint32(TermReqOffset.FEI, true);
     this.fatal('TERMINATED',
       `${this.peer} terminated the connection (qid ${this.qid}): C2HTermReq ${fesName(fes)} (FES 0x${fes.toString(16)}, FEI 0x${fei.toString(16)})`);
   }
