@@ -8,6 +8,7 @@ import { Fes, PduFlags, PduType } from '../../src/transport/tcp/pdu-types.js';
 import { PduReceiver, RX_ERROR, RX_OK, type PduHandler } from '../../src/transport/tcp/pdu-receiver.js';
 import { PduSendQueue } from '../../src/transport/tcp/pdu-send-queue.js';
 import { crc32c } from '../../src/util/crc32c.js';
+import { EAGAIN, native } from '../../src/native/index.js';
 
 const hex = (u8: Uint8Array): string => Buffer.from(u8).toString('hex');
 const fromHex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -208,5 +209,92 @@ describe('PduReceiver', () => {
     r2.ddgst = true;
     expect(r2.push(pdu.subarray(0, 4096))).toBe(RX_ERROR);
     expect(r2.fes).toBe(Fes.DataTransferLimitExceeded);
+  });
+});
+
+describe('PduSendQueue over a socket', () => {
+  it('keeps the byte order through partial sends while more PDUs are queued behind them', () => {
+    const l = native.tcpListen('127.0.0.1', 0, 1);
+    const c = native.tcpConnect('127.0.0.1', native.localPort(l), 2000);
+    let s = -1;
+    for (let i = 0; i < 1000 && s < 0; i++) { s = native.accept(l); if (s < 0) native.pollFd(l, 1, 10); }
+    try {
+      native.setSocketBuffers(c, 4096, 0);
+      native.setSocketBuffers(s, 0, 4096);
+      const q = new PduSendQueue(1024, 8);
+      q.configure(true, true, 76, 28);
+      const data = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 29) & 0xff);
+      // What the stream must be: the same PDUs queued on a second queue and taken whole.
+      const ref = new PduSendQueue(1 << 20, 4096);
+      ref.configure(true, true, 76, 28);
+      const got: Uint8Array[] = [];
+      let received = 0, empties = 0;
+      const rb = new Uint8Array(65536);
+      // The peer reads about as fast as PDUs are queued, never all: the queue rarely empties.
+      const read = (max: number): void => {
+        const n = native.recv(s, rb, 0, max);
+        if (n <= 0) return;
+        got.push(rb.slice(0, n));
+        received += n;
+      };
+      const drain = (): void => { for (let k = 0; k < 64; k++) read(rb.length); };
+      for (let i = 0; i < 120; i++) {
+        for (const x of [q, ref]) {
+          x.putCapsuleResp(i, 0, i, 0, 0, 1);
+          x.beginDataPdu(PduType.C2HData, PduFlags.LAST_PDU, i, 0, 0, 2000);
+          x.payload(data, (i * 97) % 60_000, 2000);
+          x.endDataPdu();
+        }
+        const n = q.flush(c);
+        expect(n).toBeGreaterThanOrEqual(0);
+        if (q.pendingBytes === 0) empties++;
+        read(1500);
+      }
+      const want = ref.take();
+      for (let i = 0; i < 10_000 && q.pendingBytes > 0; i++) {
+        const n = q.flush(c);
+        expect(n === EAGAIN ? 0 : n).toBeGreaterThanOrEqual(0);
+        drain();
+        native.pollFd(c, 4, 5);
+      }
+      expect(q.pendingBytes).toBe(0);
+      for (let i = 0; i < 100 && received < want.length; i++) { native.pollFd(s, 1, 20); drain(); }
+      expect(received).toBe(want.length);
+      expect(Buffer.compare(Buffer.concat(got), want)).toBe(0);
+      expect(empties).toBeLessThan(120); // most flushes were partial
+    } finally {
+      for (const fd of [c, s, l]) if (fd >= 0) native.close(fd);
+    }
+  });
+
+  it('reuses its header arena as a ring when the queue never empties (no growth)', () => {
+    const l = native.tcpListen('127.0.0.1', 0, 1);
+    const c = native.tcpConnect('127.0.0.1', native.localPort(l), 2000);
+    let s = -1;
+    for (let i = 0; i < 1000 && s < 0; i++) { s = native.accept(l); if (s < 0) native.pollFd(l, 1, 10); }
+    try {
+      const q = new PduSendQueue(1024, 8);
+      q.configure(false, false, 72, 24);
+      const data = new Uint8Array(65536);
+      const rb = new Uint8Array(100_000);
+      let partial = 0, cid = 0;
+      for (let i = 0; i < 1000; i++) {
+        // Keep 8 PDUs (48 bytes of headers each) queued behind what the socket takes.
+        while (q.pendingBytes < 8 * 65_560) {
+          q.beginDataPdu(PduType.C2HData, PduFlags.LAST_PDU, cid, 0, 0, 65536);
+          q.payload(data, 0, 65536);
+          q.endDataPdu();
+          q.putCapsuleResp(cid, 0, 0, 0, 0, 1);
+          cid = (cid + 1) & 0xffff;
+        }
+        expect(q.flush(c)).toBeGreaterThanOrEqual(0);
+        if (q.pendingBytes > 0) partial++;
+        native.recv(s, rb, 0, rb.length);
+      }
+      expect(partial).toBeGreaterThan(500); // the queue rarely emptied
+      expect(q.arena.length).toBe(1024);
+    } finally {
+      for (const fd of [c, s, l]) if (fd >= 0) native.close(fd);
+    }
   });
 });

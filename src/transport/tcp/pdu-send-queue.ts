@@ -27,6 +27,8 @@ export class PduSendQueue {
   arena: Uint8Array;
   adv: DataView;
   private aPos = 0;
+  /** aPos may grow up to here: the arena's end, or after a wrap the oldest arena byte not yet sent. */
+  private aLimit: number;
 
   private bufs: Array<Uint8Array | null>;
   private desc: Float64Array;
@@ -50,6 +52,7 @@ export class PduSendQueue {
   constructor(arenaBytes = 64 * 1024, segments = 256) {
     this.arena = new Uint8Array(arenaBytes);
     this.adv = new DataView(this.arena.buffer);
+    this.aLimit = arenaBytes;
     this.bufs = new Array<Uint8Array | null>(segments).fill(null);
     this.desc = new Float64Array(segments * 2);
   }
@@ -68,9 +71,7 @@ export class PduSendQueue {
 
   /** Reserves n bytes of header arena, queued as the next segment; returns their offset in `arena`. */
   reserve(n: number): number {
-    if (this.aPos + n > this.arena.length) this.newArena(n);
-    const o = this.aPos;
-    this.aPos = o + n;
+    const o = this.alloc(n);
     const t = this.tail;
     // Extend the previous segment when it ends where this one starts.
     if (t > this.head && this.bufs[t - 1] === this.arena && this.desc[2 * t - 2]! + this.desc[2 * t - 1]! === o) {
@@ -117,17 +118,45 @@ export class PduSendQueue {
     this.head = 0;
   }
 
-  /** Arena full while segments still reference it: continue in a fresh one (the old one lives on in them). */
-  private newArena(n: number): void {
-    if (this.pendingBytes === 0) {
-      this.aPos = 0;
-      if (this.arena.length >= n) return;
+  /**
+   * n bytes of arena. The arena is used as a ring: bytes are handed out in order and are free again
+   * once sent, so a connection whose queue never drains completely does not need more arena.
+   */
+  private alloc(n: number): number {
+    if (this.aPos + n > this.aLimit) this.arenaRoom(n);
+    const o = this.aPos;
+    this.aPos = o + n;
+    return o;
+  }
+
+  private arenaRoom(n: number): void {
+    const len = this.arena.length;
+    // The oldest arena byte still queued (segments are in send order).
+    let low = -1;
+    for (let i = this.head; i < this.tail; i++) {
+      if (this.bufs[i] === this.arena) { low = this.desc[2 * i]!; break; }
     }
-    let size = this.arena.length * 2;
+    if (low < 0) {
+      this.aPos = 0;
+      this.aLimit = len;
+      if (n <= len) return;
+    } else if (this.aPos > low) {
+      // Everything queued lies in [low, aPos): the rest of the arena is free, then its front.
+      this.aLimit = len;
+      if (this.aPos + n <= len) return;
+      if (n <= low) { this.aPos = 0; this.aLimit = low; return; }
+    } else {
+      // Wrapped: more may have been sent since.
+      this.aLimit = low;
+      if (this.aPos + n <= low) return;
+    }
+    // Full: continue in a larger arena (the old one lives on in the segments that reference it).
+    let size = len * 2;
     while (size < n) size *= 2;
     this.arena = new Uint8Array(size);
     this.adv = new DataView(this.arena.buffer);
     this.aPos = 0;
+    this.aLimit = size;
   }
 
   // ------------------------------------------------------------------ sending
@@ -158,6 +187,7 @@ export class PduSendQueue {
       for (let i = this.head; i < this.tail; i++) this.bufs[i] = null;
       this.head = this.tail = 0;
       this.aPos = 0;
+      this.aLimit = this.arena.length;
       this.midPdu = false;
       return;
     }
@@ -184,6 +214,7 @@ export class PduSendQueue {
     this.head = this.tail = 0;
     this.pendingBytes = 0;
     this.aPos = 0;
+    this.aLimit = this.arena.length;
     this.midPdu = false;
   }
 
@@ -274,9 +305,7 @@ export class PduSendQueue {
 
   /** Data of the PDU being built, copied into the arena (the source may change before it is sent). */
   payloadCopy(buf: Uint8Array, off: number, len: number): void {
-    if (this.aPos + len > this.arena.length) this.newArena(len);
-    const o = this.aPos;
-    this.aPos = o + len;
+    const o = this.alloc(len);
     native.copy(this.arena, o, buf, off, len);
     this.push(this.arena, o, len);
     this.pendingBytes += len;
