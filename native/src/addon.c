@@ -4,7 +4,7 @@
  * data are immutable tables initialised once with pthread_once; per-env state lives in
  * napi_set_instance_data.
  *
- * Conventions: hot-path functions (send, send2, recv, epollWait, monoNs, crc32c, copy) take typed arrays
+ * Conventions: hot-path functions (send, send2, sendv, recv, epollWait, monoNs, crc32c, copy) take typed arrays
  * + offsets + lengths, allocate nothing but the returned number, and report kernel errors as
  * negative errno numbers. Everything else throws Error{code: 'EXXX', errno: -EXXX, syscall}.
  */
@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 /* ------------------------------------------------------------------ argument helpers */
 
@@ -110,6 +111,53 @@ bool nv_bytes(napi_env env, napi_value buf, napi_value offv, napi_value lenv, co
   }
   *ptr = (uint8_t *)data + (size_t)off;
   *n = (size_t)len;
+  return true;
+}
+
+bool nv_segments(napi_env env, napi_value bufs, napi_value desc, int32_t first, int32_t count,
+                 const char *what, struct iovec *iov) {
+  napi_typedarray_type type;
+  size_t dlen = 0;
+  void *ddata = NULL;
+  if (napi_get_typedarray_info(env, desc, &type, &dlen, &ddata, NULL, NULL) != napi_ok ||
+      type != napi_float64_array) {
+    char msg[120];
+    snprintf(msg, sizeof msg, "%s: desc must be a Float64Array", what);
+    nv_throw_type(env, msg);
+    return false;
+  }
+  if (((size_t)first + (size_t)count) * 2 > dlen) {
+    char msg[160];
+    snprintf(msg, sizeof msg, "%s: segments %d..%d are beyond desc (%zu pairs)", what, first,
+             first + count - 1, dlen / 2);
+    nv_throw_range(env, msg);
+    return false;
+  }
+  const double *d = (const double *)ddata;
+  for (int32_t i = 0; i < count; i++) {
+    uint32_t k = (uint32_t)(first + i);
+    napi_value b;
+    size_t blen = 0;
+    void *bdata = NULL;
+    if (napi_get_element(env, bufs, k, &b) != napi_ok ||
+        napi_get_typedarray_info(env, b, &type, &blen, &bdata, NULL, NULL) != napi_ok ||
+        !(type == napi_uint8_array || type == napi_int8_array || type == napi_uint8_clamped_array)) {
+      char msg[120];
+      snprintf(msg, sizeof msg, "%s: segment %u is not a Uint8Array", what, k);
+      nv_throw_type(env, msg);
+      return false;
+    }
+    double off = d[2 * k], len = d[2 * k + 1];
+    if (!(off >= 0 && len >= 0) || off + len > (double)blen) {
+      char msg[200];
+      snprintf(msg, sizeof msg, "%s: segment %u (offset %.0f, length %.0f) is beyond byteLength %zu", what,
+               k, off, len, blen);
+      nv_throw_range(env, msg);
+      return false;
+    }
+    iov[i].iov_base = (uint8_t *)bdata + (size_t)off;
+    iov[i].iov_len = (size_t)len;
+  }
   return true;
 }
 
@@ -247,6 +295,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       METHOD("accept", nv_fn_accept),
       METHOD("send", nv_fn_send),
       METHOD("send2", nv_fn_send2),
+      METHOD("sendv", nv_fn_sendv),
+      METHOD("recv2", nv_fn_recv2),
       METHOD("recv", nv_fn_recv),
       METHOD("close", nv_fn_close),
       METHOD("shutdown", nv_fn_shutdown),
@@ -268,6 +318,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       METHOD("processCpuNs", nv_fn_process_cpu_ns),
       METHOD("threadCpuNsOf", nv_fn_thread_cpu_ns_of),
       METHOD("crc32c", nv_fn_crc32c),
+      METHOD("crc32cv", nv_fn_crc32cv),
       METHOD("copy", nv_fn_copy),
       METHOD("watchFd", nv_fn_watch_fd),
       {"crc32cImpl", NULL, NULL, NULL, NULL, impl, napi_enumerable, NULL},

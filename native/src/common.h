@@ -22,6 +22,12 @@ bool nv_string(napi_env env, napi_value v, const char *name, char *buf, size_t b
 bool nv_bytes(napi_env env, napi_value buf, napi_value off, napi_value len, const char *name,
               uint8_t **ptr, size_t *n);
 bool nv_is_nullish(napi_env env, napi_value v);
+/* Segments first..first+count-1 of (bufs: array of byte arrays, desc: Float64Array of (offset, length)
+ * pairs) as iovecs, bounds-checked; RangeError/TypeError naming `what` on a bad segment. */
+#define NV_IOV_MAX 1024
+struct iovec;
+bool nv_segments(napi_env env, napi_value bufs, napi_value desc, int32_t first, int32_t count,
+                 const char *what, struct iovec *iov);
 
 /* ---- results ---- */
 napi_value nv_int(napi_env env, int64_t v);
@@ -42,6 +48,7 @@ uint32_t nv_crc32c_update(uint32_t crc, const uint8_t *p, size_t len); /* raw st
 bool nv_crc32c_hw(void);
 
 napi_value nv_fn_crc32c(napi_env env, napi_callback_info info);
+napi_value nv_fn_crc32cv(napi_env env, napi_callback_info info);
 napi_value nv_fn_copy(napi_env env, napi_callback_info info);
 
 napi_value nv_fn_tcp_connect(napi_env env, napi_callback_info info);
@@ -51,7 +58,9 @@ napi_value nv_fn_peer_address(napi_env env, napi_callback_info info);
 napi_value nv_fn_accept(napi_env env, napi_callback_info info);
 napi_value nv_fn_send(napi_env env, napi_callback_info info);
 napi_value nv_fn_send2(napi_env env, napi_callback_info info);
+napi_value nv_fn_sendv(napi_env env, napi_callback_info info);
 napi_value nv_fn_recv(napi_env env, napi_callback_info info);
+napi_value nv_fn_recv2(napi_env env, napi_callback_info info);
 napi_value nv_fn_close(napi_env env, napi_callback_info info);
 napi_value nv_fn_shutdown(napi_env env, napi_callback_info info);
 napi_value nv_fn_set_socket_buffers(napi_env env, napi_callback_info info);

@@ -10,6 +10,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #if defined(__x86_64__)
 #include <nmmintrin.h>
@@ -165,5 +166,28 @@ napi_value nv_fn_crc32c(napi_env env, napi_callback_info info) {
     return NULL;
   napi_value r;
   napi_create_uint32(env, ~nv_crc32c_update(~seed, p, n), &r);
+  return r;
+}
+
+/* crc32cv(bufs, desc, first, count, seed?): CRC32C over segments first..first+count-1 (as sendv
+ * describes them) as if they were one byte string; no copy. */
+napi_value nv_fn_crc32cv(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  size_t argc;
+  int32_t first, count;
+  uint32_t seed = 0;
+  if (!nv_args(env, info, 5, argv, &argc)) return NULL;
+  if (!nv_int32(env, argv[2], "first", &first) || !nv_int32(env, argv[3], "count", &count)) return NULL;
+  if (first < 0 || count < 0 || count > NV_IOV_MAX) {
+    nv_throw_range(env, "crc32cv: first must be >= 0 and count 0..1024");
+    return NULL;
+  }
+  if (argc >= 5 && !nv_is_nullish(env, argv[4]) && !nv_uint32(env, argv[4], "seed", &seed)) return NULL;
+  struct iovec iov[NV_IOV_MAX];
+  if (!nv_segments(env, argv[0], argv[1], first, count, "crc32cv", iov)) return NULL;
+  uint32_t c = ~seed;
+  for (int32_t i = 0; i < count; i++) c = nv_crc32c_update(c, iov[i].iov_base, iov[i].iov_len);
+  napi_value r;
+  napi_create_uint32(env, ~c, &r);
   return r;
 }

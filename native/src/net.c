@@ -244,6 +244,51 @@ napi_value nv_fn_send2(napi_env env, napi_callback_info info) {
   return nv_int(env, r < 0 ? -errno : r);
 }
 
+/*
+ * sendv(fd, bufs, desc, first, count) -> bytes sent or -errno: one sendmsg over segments
+ * first..first+count-1 (at most NV_IOV_MAX), segment i being bufs[i][desc[2i], desc[2i]+desc[2i+1]).
+ * bufs is a JS array of byte arrays and desc a Float64Array, both owned and reused by the caller, so
+ * nothing is allocated per call. The caller resumes a partial send itself.
+ */
+napi_value nv_fn_sendv(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int32_t fd, first, count;
+  if (!nv_args(env, info, 5, argv, NULL) || !nv_int32(env, argv[0], "fd", &fd) ||
+      !nv_int32(env, argv[3], "first", &first) || !nv_int32(env, argv[4], "count", &count))
+    return NULL;
+  if (first < 0 || count < 0) return nv_throw_range(env, "sendv: first and count must be >= 0");
+  if (count > NV_IOV_MAX) count = NV_IOV_MAX;
+  struct iovec iov[NV_IOV_MAX];
+  if (!nv_segments(env, argv[1], argv[2], first, count, "sendv", iov)) return NULL;
+  struct msghdr msg;
+  memset(&msg, 0, sizeof msg);
+  msg.msg_iov = iov;
+  msg.msg_iovlen = (size_t)count;
+  ssize_t r;
+  do r = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  while (r < 0 && errno == EINTR);
+  return nv_int(env, r < 0 ? -errno : r);
+}
+
+/* recv2(fd, a, aOff, aLen, b, bOff, bLen) -> bytes (0 = peer closed) or -errno: one readv into two
+ * places (a PDU's data straight into its destination, whatever follows into the receive buffer). */
+napi_value nv_fn_recv2(napi_env env, napi_callback_info info) {
+  napi_value argv[7];
+  int32_t fd;
+  uint8_t *pa, *pb;
+  size_t na, nb;
+  if (!nv_args(env, info, 7, argv, NULL) || !nv_int32(env, argv[0], "fd", &fd) ||
+      !nv_bytes(env, argv[1], argv[2], argv[3], "a", &pa, &na) ||
+      !nv_bytes(env, argv[4], argv[5], argv[6], "b", &pb, &nb))
+    return NULL;
+  struct iovec iov[2] = {{.iov_base = pa, .iov_len = na}, {.iov_base = pb, .iov_len = nb}};
+  ssize_t r;
+  do r = readv(fd, iov, nb ? 2 : 1);
+  while (r < 0 && errno == EINTR);
+  if (r < 0 && errno == EWOULDBLOCK) return nv_int(env, -EAGAIN);
+  return nv_int(env, r < 0 ? -errno : r);
+}
+
 /* recv(fd, buf, off, len) -> bytes (0 = peer closed) or -errno */
 napi_value nv_fn_recv(napi_env env, napi_callback_info info) {
   napi_value argv[4];

@@ -41,8 +41,17 @@ export interface NativeAddon {
     bOff: number,
     bLen: number,
   ): number;
+  /**
+   * One sendmsg over segments first..first+count-1 (count is capped at 1024), segment i being
+   * bufs[i][desc[2i], desc[2i] + desc[2i+1]). bufs and desc are the caller's, reused across calls:
+   * nothing is allocated. Returns bytes sent or -errno; the caller resumes a partial send.
+   */
+  sendv(fd: number, bufs: ReadonlyArray<Uint8Array | null>, desc: Float64Array, first: number, count: number): number;
   /** recv(MSG_DONTWAIT) into buf[off, off+len). Returns bytes (0 = peer closed), or -errno (-11 EAGAIN). */
   recv(fd: number, buf: Uint8Array, off: number, len: number): number;
+  /** One readv into a[aOff, aOff+aLen) then b[bOff, bOff+bLen) (bLen may be 0). Returns bytes (0 = peer
+   *  closed) or -errno (-11 EAGAIN). */
+  recv2(fd: number, a: Uint8Array, aOff: number, aLen: number, b: Uint8Array, bOff: number, bLen: number): number;
   /** close(2); throws (code 'EBADF') on a bad fd so double closes are found. */
   close(fd: number): void;
   /** shutdown(fd, SHUT_RDWR), errors ignored. */
@@ -86,6 +95,9 @@ export interface NativeAddon {
   /** CRC32C (Castagnoli) of buf[off, off+len), continuing from `seed` (a previous result; default 0).
    *  Returns an unsigned 32-bit number. */
   crc32c(buf: Uint8Array, off: number, len: number, seed?: number): number;
+  /** CRC32C over segments first..first+count-1 (described as for sendv, count <= 1024) as one byte
+   *  string, continuing from `seed`; no copy. */
+  crc32cv(bufs: ReadonlyArray<Uint8Array | null>, desc: Float64Array, first: number, count: number, seed?: number): number;
   /** Which CRC32C implementation is in use: the SSE4.2 instruction or the portable table
    *  (NVMF_NATIVE_CRC32C=table at first load forces the latter). */
   readonly crc32cImpl: 'sse4.2' | 'table';
@@ -153,10 +165,10 @@ export function errnoName(negErrno: number): string {
 
 const ADDON_URL = new URL('../../native/build/Release/nvmf_native.node', import.meta.url);
 const REQUIRED: readonly (keyof NativeAddon)[] = [
-  'tcpConnect', 'tcpListen', 'localPort', 'peerAddress', 'accept', 'send', 'send2', 'recv', 'close',
+  'tcpConnect', 'tcpListen', 'localPort', 'peerAddress', 'accept', 'send', 'send2', 'sendv', 'recv', 'recv2', 'close',
   'shutdown', 'setSocketBuffers', 'epollCreate', 'epollCtl', 'epollWait', 'eventfdCreate',
   'eventfdWrite', 'eventfdRead', 'pollFd', 'pinThread', 'allowedCpus', 'currentCpu', 'gettid',
-  'monoNs', 'monoNsInto', 'threadCpuNs', 'processCpuNs', 'threadCpuNsOf', 'crc32c', 'copy', 'watchFd',
+  'monoNs', 'monoNsInto', 'threadCpuNs', 'processCpuNs', 'threadCpuNsOf', 'crc32c', 'crc32cv', 'copy', 'watchFd',
 ];
 
 function loadAddon(): NativeAddon {

@@ -9,3 +9,4 @@ export * from './identify.js';
 export * from './discovery-log.js';
 export * from './log-pages.js';
 export * from './admin-commands.js';
+export * from './dsm.js';

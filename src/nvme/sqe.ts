@@ -131,3 +131,26 @@ export function encodeRwSqe(dv: DataView, base: number, opc: number, cid: number
 export function sqeSlba(dv: DataView, base: number): number {
   return dv.getUint32(base + 40, true) + dv.getUint32(base + 44, true) * TWO32;
 }
+
+// ---- In-place field accessors (no allocation): `dv` views the SQE at byte `b`.
+
+export function sqeOpc(dv: DataView, b: number): number { return dv.getUint8(b + SqeOffset.OPC); }
+/** FUSE (bits 1:0) and PSDT (bits 7:6). */
+export function sqeFlags(dv: DataView, b: number): number { return dv.getUint8(b + SqeOffset.FLAGS); }
+export function sqeCid(dv: DataView, b: number): number { return dv.getUint16(b + SqeOffset.CID, true); }
+export function sqeNsid(dv: DataView, b: number): number { return dv.getUint32(b + SqeOffset.NSID, true); }
+/** Fabrics command type (byte 4 of a Fabrics SQE). */
+export function sqeFctype(dv: DataView, b: number): number { return dv.getUint8(b + SqeOffset.FCTYPE); }
+/** SGL1 address, low and high dwords (the offset of an in-capsule Data Block descriptor). */
+export function sqeSglAddrLo(dv: DataView, b: number): number { return dv.getUint32(b + SqeOffset.SGL_ADDR, true); }
+export function sqeSglAddrHi(dv: DataView, b: number): number { return dv.getUint32(b + SqeOffset.SGL_ADDR + 4, true); }
+export function sqeSglLen(dv: DataView, b: number): number { return dv.getUint32(b + SqeOffset.SGL_LEN, true); }
+export function sqeSglId(dv: DataView, b: number): number { return dv.getUint8(b + SqeOffset.SGL_ID); }
+export function sqeCdw10(dv: DataView, b: number): number { return dv.getUint32(b + SqeOffset.CDW10, true); }
+export function sqeCdw11(dv: DataView, b: number): number { return dv.getUint32(b + SqeOffset.CDW11, true); }
+export function sqeCdw12(dv: DataView, b: number): number { return dv.getUint32(b + SqeOffset.CDW12, true); }
+export function sqeCdw13(dv: DataView, b: number): number { return dv.getUint32(b + SqeOffset.CDW13, true); }
+export function sqeCdw14(dv: DataView, b: number): number { return dv.getUint32(b + SqeOffset.CDW14, true); }
+export function sqeCdw15(dv: DataView, b: number): number { return dv.getUint32(b + SqeOffset.CDW15, true); }
+/** Read/Write/Write Zeroes: number of logical blocks (CDW12 bits 15:0 are 0's based). */
+export function sqeNlb(dv: DataView, b: number): number { return dv.getUint16(b + SqeOffset.CDW12, true) + 1; }

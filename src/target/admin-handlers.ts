@@ -2,106 +2,110 @@
 // Page, Set/Get Features, Keep Alive, Asynchronous Event Request, Abort.
 import { AdminOpcode, Cns, FeatureId, LogPageId } from '../nvme/opcodes.js';
 import { ERROR_LOG_ENTRY_SIZE } from '../nvme/log-pages.js';
-import type { TcpConnection } from './connection.js';
+import type { TargetRequest } from './request.js';
 import { SMART_FIELDS } from './control.js';
 import {
   AERL, IDENTIFY_SIZE, SMART_SIZE, buildActiveNsList, buildCommandEffectsLog, buildDiscoveryLog, buildFirmwareSlotLog,
   buildIdentifyController, buildSmartLog, discoveryEntries,
 } from './identify-data.js';
+import { sqeCdw10, sqeCdw11, sqeCdw12, sqeCdw13, sqeNsid, sqeOpc, sqeSglLen } from '../nvme/sqe.js';
 import { ST } from './status-codes.js';
 
 const scratch = new Uint8Array(IDENTIFY_SIZE);
 
-export function handleAdmin(c: TcpConnection, b: Uint8Array, dv: DataView, s: number,
-  data: Uint8Array | null, _dOff: number, _dLen: number): void {
-  const opc = b[s]!;
-  const cid = dv.getUint16(s + 2, true);
+export function handleAdmin(req: TargetRequest): void {
+  const c = req.queue;
+  const opc = sqeOpc(req.sqv, 0);
   const ctrl = c.ctrl!;
   // Until CC.EN = 1 and CSTS.RDY = 1, admin commands get Command Sequence Error + DNR (Linux nvmet).
-  if (!ctrl.ready) { c.respond(cid, ST.CMD_SEQ_ERROR); return; }
-  void data;
+  if (!ctrl.ready) { req.complete(ST.CMD_SEQ_ERROR); return; }
   switch (opc) {
-    case AdminOpcode.Identify: identify(c, b, dv, s, cid); return;
-    case AdminOpcode.GetLogPage: getLogPage(c, b, dv, s, cid); return;
-    case AdminOpcode.SetFeatures: setFeatures(c, b, dv, s, cid); return;
-    case AdminOpcode.GetFeatures: getFeatures(c, b, dv, s, cid); return;
+    case AdminOpcode.Identify: identify(req); return;
+    case AdminOpcode.GetLogPage: getLogPage(req); return;
+    case AdminOpcode.SetFeatures: setFeatures(req); return;
+    case AdminOpcode.GetFeatures: getFeatures(req); return;
     case AdminOpcode.KeepAlive:
       ctrl.keepAlive(c.ctx.nowNs);
-      c.respond(cid, ST.OK);
+      req.complete(ST.OK);
       return;
     case AdminOpcode.AsyncEventRequest:
       // Parked: we raise no events, so it completes only when the association goes away.
-      if (ctrl.aers.length >= AERL + 1) { c.respond(cid, ST.AER_LIMIT); return; }
-      ctrl.aers.push(cid);
+      if (ctrl.aers.length >= AERL + 1) { req.complete(ST.AER_LIMIT); return; }
+      ctrl.aers.push(req.cid);
+      c.park(req);
       return;
     case AdminOpcode.Abort:
       if (ctrl.discovery) break;
-      c.respond(cid, ST.OK, 1); // DW0 bit 0 = 1: command not aborted (as Linux nvmet)
+      req.complete(ST.OK, 1); // DW0 bit 0 = 1: command not aborted (as Linux nvmet)
       return;
     default:
       break;
   }
-  c.respond(cid, ST.INVALID_OPCODE);
+  req.complete(ST.INVALID_OPCODE);
 }
 
-function identify(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, cid: number): void {
-  const cns = b[s + 40]!;
-  const nsid = dv.getUint32(s + 4, true);
+function identify(req: TargetRequest): void {
+  const c = req.queue, dv = req.sqv;
+  const cns = sqeCdw10(dv, 0) & 0xff; // CDW10 bits 7:0
+  const nsid = sqeNsid(dv, 0);
   const ctrl = c.ctrl!;
-  if (dv.getUint32(s + 32, true) !== IDENTIFY_SIZE) { c.respond(cid, ST.SGL_LENGTH_INVALID); return; }
+  if (sqeSglLen(dv, 0) !== IDENTIFY_SIZE) { req.complete(ST.SGL_LENGTH_INVALID); return; }
   const p = c.ctx.params;
   const sub = p.subsystem;
-  if (ctrl.discovery && cns !== Cns.Controller) { c.respond(cid, ST.INVALID_FIELD); return; }
+  if (ctrl.discovery && cns !== Cns.Controller) { req.complete(ST.INVALID_FIELD); return; }
   switch (cns) {
     case Cns.Controller:
       buildIdentifyController(scratch, sub, ctrl.discovery, p.limits, ctrl.cntlid);
-      c.sendDataAndRespond(cid, scratch, 0, IDENTIFY_SIZE);
+      req.sendDataAndComplete(scratch, 0, IDENTIFY_SIZE);
       return;
     case Cns.Namespace: {
-      if (nsid === 0 || nsid === 0xffffffff) { c.respond(cid, ST.INVALID_NS); return; }
+      if (nsid === 0 || nsid === 0xffffffff) { req.complete(ST.INVALID_NS); return; }
       const id = c.ctx.nvm.idNs[nsid - 1];
-      if (id) { c.sendDataAndRespond(cid, id, 0, IDENTIFY_SIZE); return; }
+      if (id) { req.sendDataAndComplete(id, 0, IDENTIFY_SIZE); return; }
       // Inactive NSID: a zero-filled structure with success (Linux nvmet).
       scratch.fill(0);
-      c.sendDataAndRespond(cid, scratch, 0, IDENTIFY_SIZE);
+      req.sendDataAndComplete(scratch, 0, IDENTIFY_SIZE);
       return;
     }
     case Cns.ActiveNamespaceList:
-      if (nsid >= 0xfffffffe) { c.respond(cid, ST.INVALID_NS); return; }
+      if (nsid >= 0xfffffffe) { req.complete(ST.INVALID_NS); return; }
       buildActiveNsList(scratch, sub, nsid);
-      c.sendDataAndRespond(cid, scratch, 0, IDENTIFY_SIZE);
+      req.sendDataAndComplete(scratch, 0, IDENTIFY_SIZE);
       return;
     case Cns.NamespaceDescriptorList: {
       const d = c.ctx.nvm.nsDescs[nsid - 1];
-      if (!d) { c.respond(cid, ST.INVALID_NS); return; }
-      c.sendDataAndRespond(cid, d, 0, IDENTIFY_SIZE);
+      if (!d) { req.complete(ST.INVALID_NS); return; }
+      req.sendDataAndComplete(d, 0, IDENTIFY_SIZE);
       return;
     }
     case 0x05: // I/O command set specific Identify Namespace
     case 0x06: { // I/O command set specific Identify Controller
-      if (b[s + 47] !== 0) { c.respond(cid, ST.INVALID_FIELD); return; } // only CSI 0 (NVM)
-      if (cns === 0x05 && !c.ctx.nvm.idNs[nsid - 1]) { c.respond(cid, ST.INVALID_NS); return; }
+      if ((sqeCdw11(dv, 0) >>> 24) !== 0) { req.complete(ST.INVALID_FIELD); return; } // only CSI 0 (NVM)
+      if (cns === 0x05 && !c.ctx.nvm.idNs[nsid - 1]) { req.complete(ST.INVALID_NS); return; }
       scratch.fill(0); // nothing NVM-specific beyond the base structures
-      c.sendDataAndRespond(cid, scratch, 0, IDENTIFY_SIZE);
+      req.sendDataAndComplete(scratch, 0, IDENTIFY_SIZE);
       return;
     }
     default:
-      c.respond(cid, ST.INVALID_FIELD);
+      req.complete(ST.INVALID_FIELD);
   }
 }
 
-function getLogPage(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, cid: number): void {
-  const lid = b[s + 40]!;
-  const numd = (dv.getUint16(s + 42, true) | (dv.getUint16(s + 44, true) << 16)) >>> 0;
+function getLogPage(req: TargetRequest): void {
+  const c = req.queue, dv = req.sqv;
+  // CDW10: LID bits 7:0, NUMDL bits 31:16; CDW11: NUMDU bits 15:0; CDW12/13: LPOL/LPOU.
+  const cdw10 = sqeCdw10(dv, 0);
+  const lid = cdw10 & 0xff;
+  const numd = ((cdw10 >>> 16) | ((sqeCdw11(dv, 0) & 0xffff) << 16)) >>> 0;
   const len = (numd + 1) * 4;
-  const offset = dv.getUint32(s + 48, true) + dv.getUint32(s + 52, true) * 4294967296;
+  const offset = sqeCdw12(dv, 0) + sqeCdw13(dv, 0) * 4294967296;
   const ctrl = c.ctrl!;
   // The host must ask for exactly NUMD bytes (Linux nvmet checks the SGL length the same way).
-  if (dv.getUint32(s + 32, true) !== len) { c.respond(cid, ST.SGL_LENGTH_INVALID); return; }
-  if (offset % 4 !== 0) { c.respond(cid, ST.INVALID_FIELD); return; }
+  if (sqeSglLen(dv, 0) !== len) { req.complete(ST.SGL_LENGTH_INVALID); return; }
+  if (offset % 4 !== 0) { req.complete(ST.INVALID_FIELD); return; }
   let full: Uint8Array;
   if (ctrl.discovery) {
-    if (lid !== LogPageId.Discovery) { c.respond(cid, ST.INVALID_FIELD); return; }
+    if (lid !== LogPageId.Discovery) { req.complete(ST.INVALID_FIELD); return; }
     full = buildDiscoveryLog(discoveryEntries([c.ctx.params.subsystem], c.ctx.params.listeners, ctrl.hostnqn));
   } else {
     switch (lid) {
@@ -134,15 +138,15 @@ function getLogPage(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, ci
         buildCommandEffectsLog(full, false);
         break;
       default:
-        c.respond(cid, ST.INVALID_FIELD);
+        req.complete(ST.INVALID_FIELD);
         return;
     }
   }
-  if (offset > full.length) { c.respond(cid, ST.INVALID_FIELD); return; }
+  if (offset > full.length) { req.complete(ST.INVALID_FIELD); return; }
   // Exactly `len` bytes from `offset`, zero-filled past the end of the log.
   const outBuf = new Uint8Array(len);
   outBuf.set(full.subarray(offset, Math.min(full.length, offset + len)));
-  c.sendDataAndRespond(cid, outBuf, 0, len);
+  req.sendDataAndComplete(outBuf, 0, len);
 }
 
 /** Features a discovery controller accepts (Linux nvmet: KATO and async event configuration). */
@@ -150,17 +154,20 @@ function discoveryFeature(fid: number): boolean {
   return fid === FeatureId.KeepAliveTimer || fid === FeatureId.AsyncEventConfig;
 }
 
-function setFeatures(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, cid: number): void {
-  const fid = b[s + 40]!;
-  const save = (b[s + 43]! & 0x80) !== 0;
-  const v = dv.getUint32(s + 44, true);
+function setFeatures(req: TargetRequest): void {
+  const c = req.queue, dv = req.sqv;
+  // CDW10: FID bits 7:0, SV bit 31; CDW11: the value.
+  const cdw10 = sqeCdw10(dv, 0);
+  const fid = cdw10 & 0xff;
+  const save = (cdw10 & 0x8000_0000) !== 0;
+  const v = sqeCdw11(dv, 0);
   const ctrl = c.ctrl!;
-  if (ctrl.discovery && !discoveryFeature(fid)) { c.respond(cid, ST.INVALID_FIELD); return; }
-  if (save) { c.respond(cid, ST.FEATURE_NOT_SAVEABLE); return; }
+  if (ctrl.discovery && !discoveryFeature(fid)) { req.complete(ST.INVALID_FIELD); return; }
+  if (save) { req.complete(ST.FEATURE_NOT_SAVEABLE); return; }
   switch (fid) {
     case FeatureId.Arbitration: ctrl.arbitration = v; break;
     case FeatureId.PowerManagement:
-      if ((v & 0x1f) !== 0) { c.respond(cid, ST.INVALID_FIELD); return; } // one power state (NPSS 0)
+      if ((v & 0x1f) !== 0) { req.complete(ST.INVALID_FIELD); return; } // one power state (NPSS 0)
       ctrl.powerManagement = v;
       break;
     case FeatureId.TemperatureThreshold: ctrl.temperatureThreshold = v & 0xffff; break;
@@ -168,11 +175,11 @@ function setFeatures(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, c
     case FeatureId.VolatileWriteCache: ctrl.volatileWriteCache = v & 1; break;
     case FeatureId.NumberOfQueues: {
       const nsqr = v & 0xffff, ncqr = v >>> 16;
-      if (nsqr === 0xffff || ncqr === 0xffff) { c.respond(cid, ST.INVALID_FIELD); return; }
+      if (nsqr === 0xffff || ncqr === 0xffff) { req.complete(ST.INVALID_FIELD); return; }
       ctrl.nsqa = Math.min(nsqr + 1, ctrl.maxIoQueues);
       ctrl.ncqa = Math.min(ncqr + 1, ctrl.maxIoQueues);
       c.ctx.registry.setGrantedQueues(ctrl.slot, Math.min(ctrl.nsqa, ctrl.ncqa));
-      c.respond(cid, ST.OK, (((ctrl.ncqa - 1) << 16) | (ctrl.nsqa - 1)) >>> 0);
+      req.complete(ST.OK, (((ctrl.ncqa - 1) << 16) | (ctrl.nsqa - 1)) >>> 0);
       return;
     }
     case FeatureId.InterruptCoalescing: ctrl.interruptCoalescing = v & 0xffff; break;
@@ -183,20 +190,23 @@ function setFeatures(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, c
       break;
     case FeatureId.HostIdentifier:
       // Fabrics hosts identify themselves in Connect; setting it is a Command Sequence Error (Linux nvmet).
-      c.respond(cid, ST.CMD_SEQ_ERROR);
+      req.complete(ST.CMD_SEQ_ERROR);
       return;
     default:
-      c.respond(cid, ST.INVALID_FIELD);
+      req.complete(ST.INVALID_FIELD);
       return;
   }
-  c.respond(cid, ST.OK);
+  req.complete(ST.OK);
 }
 
-function getFeatures(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, cid: number): void {
-  const fid = b[s + 40]!;
-  const sel = b[s + 41]! & 7;
+function getFeatures(req: TargetRequest): void {
+  const c = req.queue, dv = req.sqv;
+  // CDW10: FID bits 7:0, SEL bits 10:8.
+  const cdw10 = sqeCdw10(dv, 0);
+  const fid = cdw10 & 0xff;
+  const sel = (cdw10 >>> 8) & 7;
   const ctrl = c.ctrl!;
-  if (ctrl.discovery && !discoveryFeature(fid)) { c.respond(cid, ST.INVALID_FIELD); return; }
+  if (ctrl.discovery && !discoveryFeature(fid)) { req.complete(ST.INVALID_FIELD); return; }
   if (sel === 3) {
     // Supported capabilities: bit 2 changeable (nothing is saveable or namespace specific).
     switch (fid) {
@@ -204,13 +214,13 @@ function getFeatures(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, c
       case FeatureId.ErrorRecovery: case FeatureId.VolatileWriteCache: case FeatureId.NumberOfQueues:
       case FeatureId.InterruptCoalescing: case FeatureId.WriteAtomicity: case FeatureId.AsyncEventConfig:
       case FeatureId.KeepAliveTimer:
-        c.respond(cid, ST.OK, 0x4);
+        req.complete(ST.OK, 0x4);
         return;
       case FeatureId.HostIdentifier:
-        c.respond(cid, ST.OK, 0);
+        req.complete(ST.OK, 0);
         return;
       default:
-        c.respond(cid, ST.INVALID_FIELD);
+        req.complete(ST.INVALID_FIELD);
         return;
     }
   }
@@ -232,14 +242,14 @@ function getFeatures(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, c
     case FeatureId.KeepAliveTimer: value = dflt ? 0 : ctrl.kato; break;
     case FeatureId.HostIdentifier: {
       // 128-bit host identifier (EXHID, CDW11 bit 0, must be set) returned as 16 bytes of data.
-      if ((dv.getUint32(s + 44, true) & 1) === 0) { c.respond(cid, ST.INVALID_FIELD); return; }
-      if (dv.getUint32(s + 32, true) !== 16) { c.respond(cid, ST.SGL_LENGTH_INVALID); return; }
-      c.sendDataAndRespond(cid, ctrl.hostid, 0, 16);
+      if ((sqeCdw11(dv, 0) & 1) === 0) { req.complete(ST.INVALID_FIELD); return; }
+      if (sqeSglLen(dv, 0) !== 16) { req.complete(ST.SGL_LENGTH_INVALID); return; }
+      req.sendDataAndComplete(ctrl.hostid, 0, 16);
       return;
     }
     default:
-      c.respond(cid, ST.INVALID_FIELD);
+      req.complete(ST.INVALID_FIELD);
       return;
   }
-  c.respond(cid, ST.OK, value >>> 0);
+  req.complete(ST.OK, value >>> 0);
 }

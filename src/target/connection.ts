@@ -1,22 +1,31 @@
-// TcpConnection: one NVMe/TCP queue (one socket) on the target side.
+// TcpConnection: one NVMe/TCP queue (one socket) on the target side: the transport half of the
+// target core (it implements TargetQueue; the handlers see TargetRequest objects only).
 //
 // State machine: WaitIc → (ICReq/ICResp) → WaitConnect → (Fabrics Connect) → Active → Closing/Closed.
-// poll() receives everything the socket has into the PduReader's buffer, handles every complete
-// PDU, appends all responses (ICResp, CapsuleResp, C2HData, R2T, C2HTermReq) to one send buffer
-// and sends it with one send() at the end of the pass. Writes that do not fit in the capsule get
-// ONE R2T for the whole length (what Linux and SPDK targets do) and their H2CData chunks are
-// copied straight into the namespace. Protocol violations get a C2HTermReq with the offending
-// header, then the socket is shut down and closed; nothing here throws out of poll().
+// poll() receives with the shared PduReceiver (this class is the controller role's handler table),
+// queues every answer (ICResp, CapsuleResp, C2HData, R2T, C2HTermReq) on the shared PduSendQueue and
+// flushes it with one sendmsg at the end of the pass. Writes that do not fit in the capsule get ONE
+// R2T for the whole length (what Linux and SPDK targets do) and their H2CData lands straight in the
+// namespace's memory. Read data is sent from the namespace's memory (RAM) or one shared zero buffer
+// (null), by reference. That is safe: the command's completion follows its data in the stream, so a
+// host cannot see the read complete (and write those blocks again) before the data was sent, and
+// commands that overlap in time have no defined order (NVMe base spec, "Command Ordering"). Protocol
+// violations get a C2HTermReq with the offending header, then the socket is shut down and closed;
+// nothing here throws out of poll().
 import { EAGAIN, errnoName, native } from '../native/index.js';
-import { crc32c } from '../util/crc32c.js';
-import { PDU_ERROR, PDU_NEED_MORE, PduReader } from '../transport/tcp/pdu-reader.js';
-import { Fes, PduFlags, PduType, TCP_LIMITS } from '../transport/tcp/pdu-types.js';
-import { dataOffsetFor, encodeIcResp, encodeTermReq } from '../transport/tcp/pdu-codec.js';
+import { PduReceiver, type PduHandler } from '../transport/tcp/pdu-receiver.js';
+import { PduSendQueue } from '../transport/tcp/pdu-send-queue.js';
+import { DataPduOffset, Fes, PduFlags, PduType, TCP_LIMITS, TermReqOffset } from '../transport/tcp/pdu-types.js';
+import { dataOffsetFor, decodeIcReq } from '../transport/tcp/pdu-codec.js';
 import { AdminOpcode, NvmOpcode } from '../nvme/opcodes.js';
-import { SglId } from '../nvme/sqe.js';
+import {
+  SglId, sqeCid, sqeFctype, sqeFlags, sqeOpc, sqeSglAddrHi, sqeSglAddrLo, sqeSglId, sqeSglLen, SQE_FLAGS_PSDT_SGL,
+} from '../nvme/sqe.js';
 import type { TargetController } from './controller.js';
 import { ADMIN_ICD_BYTES } from './identify-data.js';
+import type { NamespaceBackend } from './namespace.js';
 import type { ReactorContext, SubsystemRuntime } from './reactor-context.js';
+import { TargetRequest, type TargetQueue } from './request.js';
 import { ST } from './status-codes.js';
 import { ConnState } from './conn-state.js';
 import { handleFabrics } from './fabrics-handlers.js';
@@ -25,8 +34,6 @@ import { handleIo } from './io-handlers.js';
 
 export { ConnState };
 
-/** Receive at least this much per recv() call. */
-const RECV_MIN = 64 * 1024;
 /** Send what has accumulated once the pending output reaches this (mid-pass). */
 const FLUSH_THRESHOLD = 256 * 1024;
 /** Stop reading new commands while this much output is waiting for the socket. */
@@ -37,20 +44,22 @@ const LINGER_NS = 1e9;
 /** Largest data a non-Write command may have us fetch by R2T. */
 const MAX_STAGED_BYTES = 8192;
 
-const SLOT_FREE = 0, SLOT_WRITE = 1, SLOT_STAGED = 2;
+/** What an R2T of a request is fetching (per slot). */
+const X_NONE = 0;
+/** Write data landing in the namespace (its memory, or the slot's stage then ns.write). */
+const X_WRITE = 1;
+/** Data of another command (Connect, Dataset Management): staged, then the command runs. */
+const X_COMMAND = 2;
 
-export class TcpConnection {
+const SQE_IN_HDR = 8;
+
+export class TcpConnection implements TargetQueue, PduHandler {
   state: number = ConnState.WaitIc;
-  readonly reader: PduReader;
-  out: Uint8Array;
-  outDv: DataView;
-  outHead = 0;
-  outLen = 0;
+  readonly rx: PduReceiver;
+  readonly sq: PduSendQueue;
 
   hdgst = false;
   ddgst = false;
-  /** Data offset of our C2HData PDUs (honours the host's HPDA). */
-  c2hPdo = 24;
 
   /** -1 until Connect. */
   qid = -1;
@@ -70,23 +79,28 @@ export class TcpConnection {
   discovery = false;
   hostnqn = '';
 
-  // Request slots for commands waiting for H2CData (TTAG = slot index).
+  // Request slots (TTAG of an R2T = slot index).
   private readonly nslots: number;
-  private readonly slotState: Uint8Array;
-  private readonly slotCid: Uint16Array;
-  private readonly slotNs: Int32Array;
-  private readonly slotByteOff: Float64Array;
-  private readonly slotLen: Int32Array;
-  private readonly slotRecv: Int32Array;
-  private readonly slotStatus: Uint16Array;
-  private readonly slotSqe: Uint8Array;
-  private readonly slotStage: (Uint8Array | null)[];
+  private readonly reqs: TargetRequest[];
+  private readonly sqeWords: Int32Array;
+  private readonly hdrWords: Int32Array;
   private readonly freeSlots: Int32Array;
   private freeTop: number;
+  private readonly xKind: Uint8Array;
+  private readonly xLen: Float64Array;
+  private readonly xGot: Float64Array;
+  private readonly xStatus: Uint16Array;
+  /** Where H2CData lands: namespace memory, a discard buffer, the slot's stage (commands); null: the PDU stage, then ns.write. */
+  private readonly xDest: Array<Uint8Array | null>;
+  private readonly xBase: Float64Array;
+  /** Staged writes: the namespace and the byte offset of the transfer. */
+  private readonly xNs: Array<NamespaceBackend | null>;
+  private readonly xByteOff: Float64Array;
+  private readonly stage: Array<Uint8Array | null>;
 
   /** Interrupt mode: EPOLLOUT currently requested. */
   epollOut = false;
-  /** PDU processing stopped on back-pressure; PDUs wait in the reader. */
+  /** PDU processing stopped on back-pressure; PDUs wait in the receiver. */
   private stalled = false;
   /** Consecutive polls that found nothing to read (poll mode polls long-idle queues less often). */
   idlePasses = 0;
@@ -97,32 +111,38 @@ export class TcpConnection {
 
   constructor(readonly fd: number, readonly id: number, readonly listener: number, readonly ctx: ReactorContext) {
     const lim = ctx.params.limits;
-    const maxData = Math.max(lim.maxIoSize, lim.inCapsuleDataSize, ADMIN_ICD_BYTES);
-    // Both buffers grow on demand (rarely) and then stay: admin queues keep small ones.
-    this.reader = new PduReader('controller', 128 * 1024, maxData + 72 + 8 + 128 + 8);
-    this.out = new Uint8Array(128 * 1024);
-    this.outDv = new DataView(this.out.buffer);
+    // In-capsule data is gathered in the receive buffer: it holds the largest capsule; H2CData goes
+    // to its destination and never needs the buffer to grow.
+    const icd = Math.max(lim.inCapsuleDataSize, ADMIN_ICD_BYTES);
+    this.rx = new PduReceiver('controller', this, Math.max(128 * 1024, icd + 72 + 8 + 128 + 8),
+      Math.max(lim.maxIoSize, icd) + 72 + 8 + 128 + 8);
+    this.sq = new PduSendQueue(64 * 1024, 256);
     this.nslots = Math.max(lim.maxQueueDepth, 32) + 1;
     const n = this.nslots;
-    this.slotState = new Uint8Array(n);
-    this.slotCid = new Uint16Array(n);
-    this.slotNs = new Int32Array(n);
-    this.slotByteOff = new Float64Array(n);
-    this.slotLen = new Int32Array(n);
-    this.slotRecv = new Int32Array(n);
-    this.slotStatus = new Uint16Array(n);
-    this.slotSqe = new Uint8Array(64 * n);
-    this.slotStage = new Array<Uint8Array | null>(n).fill(null);
+    const sqeMem = new ArrayBuffer(64 * n);
+    this.sqeWords = new Int32Array(sqeMem);
+    this.hdrWords = new Int32Array(this.rx.hdr.buffer, SQE_IN_HDR, 16);
+    this.reqs = [];
+    for (let i = 0; i < n; i++) this.reqs.push(new TargetRequest(this, i, sqeMem));
     this.freeSlots = new Int32Array(n);
     for (let i = 0; i < n; i++) this.freeSlots[i] = n - 1 - i;
     this.freeTop = n;
+    this.xKind = new Uint8Array(n);
+    this.xLen = new Float64Array(n);
+    this.xGot = new Float64Array(n);
+    this.xStatus = new Uint16Array(n);
+    this.xDest = new Array<Uint8Array | null>(n).fill(null);
+    this.xBase = new Float64Array(n);
+    this.xNs = new Array<NamespaceBackend | null>(n).fill(null);
+    this.xByteOff = new Float64Array(n);
+    this.stage = new Array<Uint8Array | null>(n).fill(null);
     let peer = '?';
     try { peer = native.peerAddress(fd); } catch { /* already gone */ }
     this.peer = peer;
   }
 
   get closed(): boolean { return this.state === ConnState.Closed; }
-  get outPending(): number { return this.outLen - this.outHead; }
+  get outPending(): number { return this.sq.pendingBytes; }
   /** For logs: "qid 1 cntlid 3 from 127.0.0.1:5555". */
   describe(): string {
     const q = this.qid < 0 ? 'unconnected queue' : `qid ${this.qid}${this.cntlid ? ` cntlid ${this.cntlid}` : ''}`;
@@ -135,30 +155,26 @@ export class TcpConnection {
   poll(): number {
     if (this.state >= ConnState.Closing) return this.pollClosing();
     let work = 0;
-    const r = this.reader;
-    if (this.outLen > this.outHead) {
+    const r = this.rx;
+    if (this.sq.pendingBytes > 0) {
       work += this.flush();
-      if (this.outLen - this.outHead > BACKPRESSURE_BYTES) return work;
+      if (this.sq.pendingBytes > BACKPRESSURE_BYTES) return work;
     }
     if (this.stalled) {
       // PDUs left over from a pass that stopped on back-pressure.
       this.stalled = false;
       work++;
-      this.processPdus();
-      if (this.state >= ConnState.Closing) return work;
+      r.resume();
+      if (this.afterReceive()) return work;
       if (this.stalled) return work + this.flush();
     }
     for (let round = 0; round < 8; round++) {
-      r.prepareRecv(RECV_MIN);
-      const space = r.writeSpace;
-      const n = native.recv(this.fd, r.buf, r.writeOffset, space);
+      const n = r.receive(this.fd);
       if (n > 0) {
-        r.commit(n);
         this.idlePasses = 0;
         work++;
-        this.processPdus();
-        if (this.state >= ConnState.Closing) return work;
-        if (n < space || this.stalled) break;
+        if (this.afterReceive()) return work;
+        if (r.drained || this.stalled) break;
         continue;
       }
       if (n === 0) {
@@ -172,8 +188,19 @@ export class TcpConnection {
       this.close(`recv: ${errnoName(n)}`);
       return work + 1;
     }
-    if (this.outLen > this.outHead) work += this.flush();
+    if (this.sq.pendingBytes > 0) work += this.flush();
     return work;
+  }
+
+  /** After the receiver ran: a malformed PDU → TermReq. True when the connection is closing. */
+  private afterReceive(): boolean {
+    if (this.state >= ConnState.Closing) return true;
+    const r = this.rx;
+    if (r.failed) {
+      this.fatal(r.fes, r.fei, r.offendingHeader(), r.error);
+      return true;
+    }
+    return false;
   }
 
   /** Periodic checks (every few ms): keep-alive expiry, controller gone, linger deadline. */
@@ -203,89 +230,94 @@ export class TcpConnection {
     return this.ctrl ? this.ctrl.kaDeadlineNs : 0;
   }
 
-  // ------------------------------------------------------------------------------ PDUs
+  // ------------------------------------------------------------------------------ PDUs (controller handler table)
 
-  private processPdus(): void {
-    const r = this.reader;
-    for (;;) {
-      const st = r.next();
-      if (st === PDU_NEED_MORE) return;
-      if (st === PDU_ERROR) {
-        this.fatal(r.fes, r.fei, r.offendingHeader(), r.error);
-        return;
-      }
-      try {
-        switch (r.type) {
-          case PduType.CapsuleCmd:
-            if (this.state === ConnState.WaitIc) {
-              this.fatalCurrent(Fes.PduSequenceError, 0, 'CapsuleCmd before ICReq');
-              return;
-            }
-            this.handleCapsule();
-            break;
-          case PduType.H2CData:
-            if (this.state !== ConnState.Active && this.state !== ConnState.WaitConnect) {
-              this.fatalCurrent(Fes.PduSequenceError, 0, 'H2CData before ICReq');
-              return;
-            }
-            this.handleH2CData();
-            break;
-          case PduType.ICReq:
-            if (this.state !== ConnState.WaitIc) {
-              this.fatalCurrent(Fes.PduSequenceError, 0, 'second ICReq');
-              return;
-            }
-            this.handleIcReq();
-            break;
-          case PduType.H2CTermReq: {
-            const dv = r.dv, s = r.start;
-            this.close(`host sent H2CTermReq FES 0x${dv.getUint16(s + 8, true).toString(16)} FEI ${dv.getUint32(s + 10, true)}`);
-            return;
-          }
-          default:
-            this.fatalCurrent(Fes.InvalidHeaderField, 0, `unexpected PDU type ${r.type}`);
-            return;
+  /** A PDU with data: H2CData lands where its R2T said; in-capsule data and TermReq stay in the receive buffer. */
+  onHeader(r: PduReceiver): void {
+    if (r.type !== PduType.H2CData) return;
+    if (this.state !== ConnState.Active && this.state !== ConnState.WaitConnect) {
+      this.fatalCurrent(Fes.PduSequenceError, 0, 'H2CData before ICReq');
+      return;
+    }
+    const dv = r.hdv;
+    const cccid = dv.getUint16(DataPduOffset.CCCID, true);
+    const ttag = dv.getUint16(DataPduOffset.TTAG, true);
+    const datao = dv.getUint32(DataPduOffset.DATAO, true);
+    const datal = r.dataLen;
+    if (ttag >= this.nslots || this.xKind[ttag] === X_NONE || this.reqs[ttag]!.cid !== cccid) {
+      this.fatalCurrent(Fes.PduSequenceError, 0, `H2CData for unknown TTAG ${ttag} / CCCID ${cccid}`);
+      return;
+    }
+    const got = this.xGot[ttag]!;
+    const len = this.xLen[ttag]!;
+    if (datao !== got || datao + datal > len) {
+      this.fatalCurrent(Fes.DataTransferOutOfRange, 0, `H2CData DATAO ${datao} DATAL ${datal}, expected offset ${got} of ${len}`);
+      return;
+    }
+    const dest = this.xDest[ttag];
+    if (dest !== null) r.into(dest, this.xBase[ttag]! + datao);
+    else r.into(this.pduStageFor(datal), 0);
+  }
+
+  onPdu(r: PduReceiver): void {
+    try {
+      switch (r.type) {
+        case PduType.CapsuleCmd:
+          if (this.state === ConnState.WaitIc) { this.fatalCurrent(Fes.PduSequenceError, 0, 'CapsuleCmd before ICReq'); return; }
+          this.handleCapsule();
+          break;
+        case PduType.H2CData:
+          this.h2cDataIn();
+          break;
+        case PduType.ICReq:
+          if (this.state !== ConnState.WaitIc) { this.fatalCurrent(Fes.PduSequenceError, 0, 'second ICReq'); return; }
+          this.handleIcReq();
+          break;
+        case PduType.H2CTermReq: {
+          const dv = r.hdv;
+          this.close(`host sent H2CTermReq FES 0x${dv.getUint16(TermReqOffset.FES, true).toString(16)} FEI ${dv.getUint32(TermReqOffset.FEI, true)}`);
+          return;
         }
-      } catch (e) {
-        this.ctx.log('warn', `${this.describe()}: internal error: ${(e as Error)?.stack ?? String(e)}`);
-        this.close('internal error');
-        return;
+        default:
+          this.fatalCurrent(Fes.InvalidHeaderField, 0, `unexpected PDU type ${r.type}`);
+          return;
       }
-      if (this.state >= ConnState.Closing) return;
-      if (this.outLen - this.outHead >= FLUSH_THRESHOLD) {
-        this.flush();
-        // The host does not read its responses: leave the rest of its PDUs for a later pass.
-        if (this.outLen - this.outHead > BACKPRESSURE_BYTES) { this.stalled = true; return; }
-      }
+    } catch (e) {
+      this.ctx.log('warn', `${this.describe()}: internal error: ${(e as Error)?.stack ?? String(e)}`);
+      this.close('internal error');
+      return;
+    }
+    if (this.state >= ConnState.Closing) return;
+    if (this.sq.pendingBytes >= FLUSH_THRESHOLD) {
+      this.flush();
+      // The host does not read its responses: leave the rest of its PDUs for a later pass.
+      if (this.sq.pendingBytes > BACKPRESSURE_BYTES) { this.stalled = true; r.pause(); }
     }
   }
 
   private handleIcReq(): void {
-    const r = this.reader, b = r.buf, s = r.start;
-    const pfv = r.dv.getUint16(s + 8, true);
-    const hpda = b[s + 10]!;
-    const dgst = b[s + 11]!;
+    const ic = decodeIcReq(this.rx.hdr, 0);
     // PFV ≠ 0: FES 0x01 (Invalid PDU Header Field) with FEI = 8, the offset of PFV, as SPDK does (notes §2.3).
-    if (pfv !== 0) { this.fatalCurrent(Fes.InvalidHeaderField, 8, `ICReq PFV ${pfv}`); return; }
-    if (hpda > TCP_LIMITS.MAX_PDA) { this.fatalCurrent(Fes.InvalidHeaderField, 10, `ICReq HPDA ${hpda}`); return; }
-    this.hdgst = (dgst & 1) !== 0;
-    this.ddgst = (dgst & 2) !== 0;
-    this.c2hPdo = dataOffsetFor(24, this.hdgst, hpda);
-    this.ensureOut(128);
-    this.outLen += encodeIcResp(this.out, this.outLen, {
+    if (ic.pfv !== 0) { this.fatalCurrent(Fes.InvalidHeaderField, 8, `ICReq PFV ${ic.pfv}`); return; }
+    if (ic.hpda > TCP_LIMITS.MAX_PDA) { this.fatalCurrent(Fes.InvalidHeaderField, 10, `ICReq HPDA ${ic.hpda}`); return; }
+    this.hdgst = ic.hdgst;
+    this.ddgst = ic.ddgst;
+    this.sq.putIcResp({
       pfv: 0, cpda: 0, hdgst: this.hdgst, ddgst: this.ddgst, maxh2cdata: this.ctx.params.limits.maxIoSize,
     });
-    r.hdgst = this.hdgst;
-    r.ddgst = this.ddgst;
+    // Our C2HData honours the host's HPDA; we never send capsules.
+    this.sq.configure(this.hdgst, this.ddgst, 72, dataOffsetFor(24, this.hdgst, ic.hpda));
+    this.rx.hdgst = this.hdgst;
+    this.rx.ddgst = this.ddgst;
     this.state = ConnState.WaitConnect;
   }
 
   private handleCapsule(): void {
-    const r = this.reader, b = r.buf, dv = r.dv, s = r.start + 8;
-    const opc = b[s]!;
-    const cid = dv.getUint16(s + 2, true);
-    const sglLen = dv.getUint32(s + 32, true);
-    const sglId = b[s + 39]!;
+    const r = this.rx, dv = r.hdv, s = SQE_IN_HDR;
+    const opc = sqeOpc(dv, s);
+    const cid = sqeCid(dv, s);
+    const sglLen = sqeSglLen(dv, s);
+    const sglId = sqeSglId(dv, s);
     const icd = r.dataLen;
     this.ctx.counters.commands++;
     if (this.sqEntries !== 0) this.sqhd = this.sqhd + 1 === this.sqEntries ? 0 : this.sqhd + 1;
@@ -299,11 +331,11 @@ export class TcpConnection {
         this.fatalCurrent(Fes.InvalidHeaderField, 4, `in-capsule data of ${icd} bytes but SGL 0x${sglId.toString(16)} length ${sglLen}`);
         return;
       }
-      if (dv.getUint32(s + 24, true) !== 0 || dv.getUint32(s + 28, true) !== 0) {
+      if (sqeSglAddrLo(dv, s) !== 0 || sqeSglAddrHi(dv, s) !== 0) {
         this.fatalCurrent(Fes.UnsupportedParameter, 8 + 24, 'in-capsule SGL with a non-zero offset');
         return;
       }
-      if (!r.ddgstOk) { this.respond(cid, ST.TRANSIENT_TRANSPORT); return; }
+      if (!r.ddgstOk) { this.respondRaw(cid, ST.TRANSIENT_TRANSPORT); return; }
     } else if (sglLen !== 0) {
       if (sglId === SglId.DataBlockOffset) {
         this.fatalCurrent(Fes.InvalidHeaderField, 4, `SGL announces ${sglLen} bytes of in-capsule data but the capsule has none`);
@@ -319,244 +351,196 @@ export class TcpConnection {
       }
     }
     // PSDT must be 01b (SGL), FUSE 00b (Linux target: Invalid Field + DNR).
-    if (b[s + 1] !== 0x40) { this.respond(cid, ST.INVALID_FIELD); return; }
+    if (sqeFlags(dv, s) !== SQE_FLAGS_PSDT_SGL) { this.respondRaw(cid, ST.INVALID_FIELD); return; }
 
-    const dir = (opc === AdminOpcode.Fabrics ? b[s + 4]! : opc) & 3;
-    if (icd > 0 && dir !== 1) { this.respond(cid, ST.SGL_TYPE_INVALID); return; }
+    const dir = (opc === AdminOpcode.Fabrics ? sqeFctype(dv, s) : opc) & 3;
+    if (icd > 0 && dir !== 1) { this.respondRaw(cid, ST.SGL_TYPE_INVALID); return; }
+
+    // A request for the command: its SQE copied into the slot.
+    if (this.freeTop === 0) { this.respondRaw(cid, ST.COMMAND_INTERRUPTED); return; }
+    const t = this.freeSlots[--this.freeTop]!;
+    const w = this.sqeWords, h = this.hdrWords, o = t * 16;
+    for (let i = 0; i < 16; i++) w[o + i] = h[i]!;
+    const req = this.reqs[t]!;
+
     if (icd === 0 && sglLen > 0 && dir === 1) {
       // Data comes with H2CData after our R2T.
       if (this.qid > 0 && opc === NvmOpcode.Write && this.state === ConnState.Active) {
-        handleIo(this, b, dv, s, null, 0, 0);
+        req.data = null;
+        req.dataLen = 0;
+        handleIo(req);
       } else {
-        this.stageCommand(b, s, cid, sglLen);
+        this.stageCommand(req, sglLen);
       }
       return;
     }
-    this.dispatch(b, dv, s, icd > 0 ? b : null, r.dataOff, icd);
+    req.data = icd > 0 ? r.buf : null;
+    req.dataOff = r.dataOff;
+    req.dataLen = icd;
+    this.dispatch(req);
   }
 
-  private dispatch(b: Uint8Array, dv: DataView, s: number, data: Uint8Array | null, dOff: number, dLen: number): void {
-    const opc = b[s]!;
-    if (opc === AdminOpcode.Fabrics) { handleFabrics(this, b, dv, s, data, dOff, dLen); return; }
+  private dispatch(req: TargetRequest): void {
+    const opc = sqeOpc(req.sqv, 0);
+    if (opc === AdminOpcode.Fabrics) { handleFabrics(req); return; }
     if (this.state !== ConnState.Active) {
       // Any non-Connect command on an unconnected queue: Invalid Opcode + DNR, as Linux (notes §5.3).
-      this.respond(dv.getUint16(s + 2, true), ST.INVALID_OPCODE);
+      req.complete(ST.INVALID_OPCODE);
       return;
     }
-    if (this.qid === 0) handleAdmin(this, b, dv, s, data, dOff, dLen);
-    else handleIo(this, b, dv, s, data, dOff, dLen);
+    if (this.qid === 0) handleAdmin(req);
+    else handleIo(req);
   }
 
   // ------------------------------------------------------------------------------ R2T / H2CData
 
-  private allocSlot(): number {
-    return this.freeTop > 0 ? this.freeSlots[--this.freeTop]! : -1;
+  /** One H2CData's data on its way to ns.write (one PDU is received at a time). */
+  private pduStage = new Uint8Array(0);
+  private pduStageFor(len: number): Uint8Array {
+    if (this.pduStage.length < len) this.pduStage = new Uint8Array(Math.max(len, 128 * 1024));
+    return this.pduStage;
   }
 
-  private freeSlot(t: number): void {
-    this.slotState[t] = SLOT_FREE;
-    this.slotStage[t] = null;
-    this.freeSlots[this.freeTop++] = t;
+  private stageFor(t: number, len: number): Uint8Array {
+    let b = this.stage[t];
+    if (!b || b.length < len) { b = new Uint8Array(len); this.stage[t] = b; }
+    return b;
   }
 
   /** Write command validated by the I/O handler: ask for all its data with one R2T. */
-  startWriteR2T(cid: number, nsIndex: number, byteOff: number, len: number): void {
-    const t = this.allocSlot();
-    if (t < 0) { this.respond(cid, ST.COMMAND_INTERRUPTED); return; }
-    this.slotState[t] = SLOT_WRITE;
-    this.slotCid[t] = cid;
-    this.slotNs[t] = nsIndex;
-    this.slotByteOff[t] = byteOff;
-    this.slotLen[t] = len;
-    this.slotRecv[t] = 0;
-    this.slotStatus[t] = 0;
-    this.sendR2T(cid, t, 0, len);
+  receiveWrite(req: TargetRequest, ns: NamespaceBackend, byteOff: number, len: number): void {
+    const t = req.slot;
+    this.xKind[t] = X_WRITE;
+    this.xLen[t] = len;
+    this.xGot[t] = 0;
+    this.xStatus[t] = 0;
+    this.xNs[t] = null;
+    // With data digests the data is checked before it reaches the namespace (staged per PDU).
+    const mem = this.ddgst ? null : ns.locateWrite(byteOff, len);
+    if (mem !== null) {
+      // Straight into the namespace's memory (or the null namespace's discard buffer).
+      this.xDest[t] = mem;
+      this.xBase[t] = ns.refOff;
+    } else {
+      // Each H2CData lands in the PDU stage, then goes through ns.write (file namespaces, a RAM range
+      // across chunks, data digests).
+      this.xDest[t] = null;
+      this.xBase[t] = 0;
+      this.xNs[t] = ns;
+      this.xByteOff[t] = byteOff;
+    }
+    this.sq.putR2T(req.cid, t, 0, len);
   }
 
-  /** Any other command whose data comes by R2T: keep a copy of the SQE, stage the data, run it later. */
-  private stageCommand(b: Uint8Array, s: number, cid: number, len: number): void {
+  /** Any other command whose data comes by R2T: stage the data, run the command when it is in. */
+  private stageCommand(req: TargetRequest, len: number): void {
     // Commands other than Write carry little data (Connect 1 KiB, DSM ≤ 4 KiB): refuse more
     // before asking for it, so a host cannot make us buffer megabytes per slot.
-    if (len > MAX_STAGED_BYTES) { this.respond(cid, ST.SGL_LENGTH_INVALID); return; }
-    const t = this.allocSlot();
-    if (t < 0) { this.respond(cid, ST.COMMAND_INTERRUPTED); return; }
-    this.slotState[t] = SLOT_STAGED;
-    this.slotCid[t] = cid;
-    this.slotLen[t] = len;
-    this.slotRecv[t] = 0;
-    this.slotStatus[t] = 0;
-    this.slotSqe.set(b.subarray(s, s + 64), t * 64);
-    this.slotStage[t] = new Uint8Array(len);
-    this.sendR2T(cid, t, 0, len);
+    if (len > MAX_STAGED_BYTES) { req.complete(ST.SGL_LENGTH_INVALID); return; }
+    const t = req.slot;
+    this.xKind[t] = X_COMMAND;
+    this.xLen[t] = len;
+    this.xGot[t] = 0;
+    this.xStatus[t] = 0;
+    this.xDest[t] = this.stageFor(t, len);
+    this.xBase[t] = 0;
+    this.xNs[t] = null;
+    this.sq.putR2T(req.cid, t, 0, len);
   }
 
-  private handleH2CData(): void {
-    const r = this.reader, dv = r.dv, s = r.start;
-    const cccid = dv.getUint16(s + 8, true);
-    const ttag = dv.getUint16(s + 10, true);
-    const datao = dv.getUint32(s + 12, true);
-    const datal = r.dataLen;
-    if (ttag >= this.nslots || this.slotState[ttag] === SLOT_FREE || this.slotCid[ttag] !== cccid) {
-      this.fatalCurrent(Fes.PduSequenceError, 0, `H2CData for unknown TTAG ${ttag} / CCCID ${cccid}`);
-      return;
-    }
-    const recv = this.slotRecv[ttag]!;
-    const len = this.slotLen[ttag]!;
-    if (datao !== recv || datao + datal > len) {
-      this.fatalCurrent(Fes.DataTransferOutOfRange, 0, `H2CData DATAO ${datao} DATAL ${datal}, expected offset ${recv} of ${len}`);
-      return;
-    }
-    if (!r.ddgstOk) this.slotStatus[ttag] = ST.TRANSIENT_TRANSPORT;
-    const staged = this.slotState[ttag] === SLOT_STAGED;
-    if (this.slotStatus[ttag] === 0) {
-      if (staged) {
-        this.slotStage[ttag]!.set(r.buf.subarray(r.dataOff, r.dataOff + datal), datao);
-      } else {
-        const ns = this.subsys!.ns[this.slotNs[ttag]!]!;
-        try {
-          ns.write(r.buf, r.dataOff, this.slotByteOff[ttag]! + datao, datal);
-        } catch (e) {
-          this.ctx.log('warn', `${this.describe()}: write failed: ${(e as Error).message}`);
-          this.slotStatus[ttag] = ST.WRITE_FAULT;
-        }
+  /** An H2CData checked in onHeader has landed. */
+  private h2cDataIn(): void {
+    const r = this.rx;
+    const t = r.hdv.getUint16(DataPduOffset.TTAG, true);
+    if (!r.ddgstOk) this.xStatus[t] = ST.TRANSIENT_TRANSPORT;
+    const ns = this.xNs[t];
+    if (ns !== null && this.xStatus[t] === 0) {
+      try {
+        ns.write(this.pduStage, 0, this.xByteOff[t]! + r.hdv.getUint32(DataPduOffset.DATAO, true), r.dataLen);
+      } catch (e) {
+        this.ctx.log('warn', `${this.describe()}: write failed: ${(e as Error).message}`);
+        this.xStatus[t] = ST.WRITE_FAULT;
       }
     }
-    this.slotRecv[ttag] = recv + datal;
-    if (recv + datal < len) return;
+    const got = this.xGot[t]! + r.dataLen;
+    this.xGot[t] = got;
+    const len = this.xLen[t]!;
+    if (got < len) return;
 
-    const cid = this.slotCid[ttag]!;
-    const status = this.slotStatus[ttag]!;
-    if (staged) {
-      const data = this.slotStage[ttag]!;
-      // Run the command from the slot's SQE copy; the slot is freed first (the command may reuse it).
-      const sqeOff = ttag * 64;
-      const copy = this.slotSqe.slice(sqeOff, sqeOff + 64);
-      this.freeSlot(ttag);
-      if (status !== 0) { this.respond(cid, status); return; }
-      this.dispatch(copy, new DataView(copy.buffer), 0, data, 0, data.length);
+    const req = this.reqs[t]!;
+    const status = this.xStatus[t]!;
+    const kind = this.xKind[t]!;
+    this.xKind[t] = X_NONE;
+    if (kind === X_COMMAND) {
+      if (status !== 0) { req.complete(status); return; }
+      req.data = this.xDest[t]!;
+      req.dataOff = 0;
+      req.dataLen = len;
+      this.xDest[t] = null;
+      this.dispatch(req);
       return;
     }
-    this.freeSlot(ttag);
+    this.xDest[t] = null;
+    this.xNs[t] = null;
     if (status === 0) {
       const c = this.ctx.counters;
       c.writeCmds++;
       c.writeUnits += len / 512;
     }
-    this.respond(cid, status);
+    req.complete(status);
   }
 
-  // ------------------------------------------------------------------------------ output
+  // ------------------------------------------------------------------------------ answers (TargetQueue)
 
-  ensureOut(n: number): void {
-    if (this.outLen + n <= this.out.length) return;
-    if (this.outHead > 0) {
-      this.out.copyWithin(0, this.outHead, this.outLen);
-      this.outLen -= this.outHead;
-      this.outHead = 0;
-      if (this.outLen + n <= this.out.length) return;
-    }
-    let size = this.out.length * 2;
-    while (size < this.outLen + n) size *= 2;
-    const nb = new Uint8Array(size);
-    nb.set(this.out.subarray(0, this.outLen));
-    this.out = nb;
-    this.outDv = new DataView(nb.buffer);
+  complete(req: TargetRequest, status: number, dw0: number, dw1: number, sqhd: number): void {
+    this.respondRaw(req.cid, status, dw0, dw1, sqhd);
+    this.release(req);
   }
 
-  /** CapsuleResp with a 16-byte CQE. */
-  respond(cid: number, status: number, dw0 = 0, dw1 = 0, sqhd = -1): void {
-    this.ensureOut(28);
-    const o = this.outLen, dv = this.outDv;
-    const hd = this.hdgst;
-    dv.setUint32(o, PduType.CapsuleResp | ((hd ? PduFlags.HDGSTF : 0) << 8) | (24 << 16), true);
-    dv.setUint32(o + 4, hd ? 28 : 24, true);
-    dv.setUint32(o + 8, dw0 >>> 0, true);
-    dv.setUint32(o + 12, dw1 >>> 0, true);
-    dv.setUint16(o + 16, sqhd >= 0 ? sqhd : this.sqFlowOff ? 0 : this.sqhd, true);
-    dv.setUint16(o + 18, this.qid > 0 ? this.qid : 0, true);
-    dv.setUint16(o + 20, cid, true);
-    dv.setUint16(o + 22, status, true);
-    if (hd) dv.setUint32(o + 24, crc32c(this.out, o, 24), true);
-    this.outLen = o + (hd ? 28 : 24);
+  park(req: TargetRequest): void {
+    this.release(req);
+  }
+
+  private release(req: TargetRequest): void {
+    req.data = null;
+    this.freeSlots[this.freeTop++] = req.slot;
+  }
+
+  /** CapsuleResp for a command that has no request (refused before one was allocated). */
+  private respondRaw(cid: number, status: number, dw0 = 0, dw1 = 0, sqhd = -1): void {
+    this.sq.putCapsuleResp(cid, status, dw0, dw1, sqhd >= 0 ? sqhd : this.sqFlowOff ? 0 : this.sqhd, this.qid > 0 ? this.qid : 0);
+  }
+
+  sendData(req: TargetRequest, buf: Uint8Array, off: number, len: number, stable: boolean): void {
+    const sq = this.sq;
+    sq.beginDataPdu(PduType.C2HData, PduFlags.LAST_PDU, req.cid, 0, 0, len);
+    if (stable) sq.payload(buf, off, len);
+    else sq.payloadCopy(buf, off, len);
+    sq.endDataPdu();
   }
 
   /**
-   * Starts a C2HData PDU carrying `len` bytes at the PDU's data offset and returns that offset in
-   * `out`; the caller fills the data, then calls endC2HData. `success`: LAST_PDU|SUCCESS (no
-   * CapsuleResp follows).
+   * A successful read: its data by reference (buf unchanged until sent, see the file comment), ending
+   * with C2HData SUCCESS when the host turned SQ flow control off, else followed by a CapsuleResp.
    */
-  beginC2HData(cid: number, len: number, success: boolean): number {
-    const pdo = this.c2hPdo;
-    const dd = this.ddgst ? 4 : 0;
-    const plen = pdo + len + dd;
-    this.ensureOut(plen);
-    const o = this.outLen, dv = this.outDv;
-    const flags = PduFlags.LAST_PDU | (success ? PduFlags.SUCCESS : 0)
-      | (this.hdgst ? PduFlags.HDGSTF : 0) | (dd ? PduFlags.DDGSTF : 0);
-    dv.setUint32(o, PduType.C2HData | (flags << 8) | (24 << 16) | (pdo << 24), true);
-    dv.setUint32(o + 4, plen, true);
-    dv.setUint32(o + 8, cid, true); // CCCID, TTAG 0
-    dv.setUint32(o + 12, 0, true); // DATAO
-    dv.setUint32(o + 16, len, true); // DATAL
-    dv.setUint32(o + 20, 0, true);
-    let h = o + 24;
-    if (this.hdgst) { dv.setUint32(h, crc32c(this.out, o, 24), true); h += 4; }
-    if (h < o + pdo) this.out.fill(0, h, o + pdo);
-    return o + pdo;
-  }
-
-  /** Finishes the PDU begun by beginC2HData (data digest) and commits it to the output. */
-  endC2HData(dataOff: number, len: number): void {
-    let end = dataOff + len;
-    if (this.ddgst) {
-      this.outDv.setUint32(end, crc32c(this.out, dataOff, len), true);
-      end += 4;
-    }
-    this.outLen = end;
-  }
-
-  /** C2HData from a buffer (admin data) followed by a CapsuleResp. */
-  sendDataAndRespond(cid: number, src: Uint8Array, srcOff: number, len: number, dw0 = 0): void {
-    if (len > 0) {
-      const d = this.beginC2HData(cid, len, false);
-      native.copy(this.out, d, src, srcOff, len);
-      this.endC2HData(d, len);
-    }
-    this.respond(cid, ST.OK, dw0);
-  }
-
-  private sendR2T(cid: number, ttag: number, offset: number, len: number): void {
-    this.ensureOut(28);
-    const o = this.outLen, dv = this.outDv;
-    const hd = this.hdgst;
-    dv.setUint32(o, PduType.R2T | ((hd ? PduFlags.HDGSTF : 0) << 8) | (24 << 16), true);
-    dv.setUint32(o + 4, hd ? 28 : 24, true);
-    dv.setUint16(o + 8, cid, true);
-    dv.setUint16(o + 10, ttag, true);
-    dv.setUint32(o + 12, offset, true);
-    dv.setUint32(o + 16, len, true);
-    dv.setUint32(o + 20, 0, true);
-    if (hd) dv.setUint32(o + 24, crc32c(this.out, o, 24), true);
-    this.outLen = o + (hd ? 28 : 24);
+  completeRead(req: TargetRequest, buf: Uint8Array, off: number, len: number): void {
+    const sq = this.sq;
+    const success = this.sqFlowOff;
+    sq.beginDataPdu(PduType.C2HData, success ? PduFlags.LAST_PDU | PduFlags.SUCCESS : PduFlags.LAST_PDU, req.cid, 0, 0, len);
+    sq.payload(buf, off, len);
+    sq.endDataPdu();
+    if (success) this.release(req);
+    else this.complete(req, ST.OK, 0, 0, -1);
   }
 
   /** Sends pending output; returns 1 when bytes left. */
   flush(): number {
-    const len = this.outLen - this.outHead;
-    if (len <= 0) return 0;
-    const n = native.send(this.fd, this.out, this.outHead, len);
-    if (n === len) {
-      this.outHead = 0;
-      this.outLen = 0;
-      return 1;
-    }
-    if (n > 0) {
-      this.outHead += n;
-      return 1;
-    }
-    if (n === EAGAIN) return 0;
+    if (this.sq.pendingBytes === 0) return 0;
+    const n = this.sq.flush(this.fd);
+    if (n > 0) return 1;
+    if (n === 0) return 0;
     if (this.state < ConnState.Closing) this.close(`send: ${errnoName(n)}`);
-    else { this.outHead = this.outLen = 0; }
+    else this.sq.discard();
     return 0;
   }
 
@@ -611,9 +595,8 @@ export class TcpConnection {
 
   /** Fatal error on the PDU just framed: C2HTermReq with a copy of its header. */
   private fatalCurrent(fes: number, fei: number, why: string): void {
-    const r = this.reader;
-    const hlen = r.buf[r.start + 2]!;
-    const hdr = r.buf.subarray(r.start, r.start + Math.min(Math.max(8, hlen), 128));
+    const r = this.rx;
+    const hdr = r.hdr.subarray(0, Math.min(Math.max(8, r.hlen), 128));
     this.fatal(fes, fei, hdr, why);
   }
 
@@ -622,8 +605,8 @@ export class TcpConnection {
     if (this.state >= ConnState.Closing) return;
     this.ctx.log('warn', `${this.describe()}: ${why}: sending C2HTermReq (FES 0x${fes.toString(16)}, FEI ${fei}) and closing`);
     this.closeReason = why;
-    this.ensureOut(24 + 128);
-    this.outLen += encodeTermReq(this.out, this.outLen, PduType.C2HTermReq, fes, fei, hdr);
+    this.rx.abort();
+    this.sq.putTermReq(PduType.C2HTermReq, fes, fei, hdr);
     this.releaseAssociation();
     this.state = ConnState.Closing;
     this.lingerUntilNs = this.ctx.nowNs + LINGER_NS;
@@ -633,9 +616,9 @@ export class TcpConnection {
   /** Closing: send what is left, then shut down; discard input until EOF or the linger deadline. */
   private pollClosing(): number {
     if (this.state === ConnState.Closed) return 0;
-    if (this.outLen > this.outHead) {
+    if (this.sq.pendingBytes > 0) {
       this.flush();
-      if (this.outLen > this.outHead) return 0;
+      if (this.sq.pendingBytes > 0) return 0;
     }
     if (!this.shutDown) {
       // Drain what the host already sent so the close is a FIN, not a RST that could discard the TermReq.
@@ -650,7 +633,7 @@ export class TcpConnection {
 
   /** Reads and discards input; true when the peer closed (or the socket failed). */
   private drainInput(): boolean {
-    const r = this.reader;
+    const r = this.rx;
     for (let i = 0; i < 16; i++) {
       const n = native.recv(this.fd, r.buf, 0, r.buf.length);
       if (n > 0) continue;
@@ -662,6 +645,7 @@ export class TcpConnection {
   /** Sends what is pending, then shuts down and closes (Disconnect). */
   gracefulClose(reason: string): void {
     if (this.state >= ConnState.Closing) return;
+    this.rx.abort();
     this.closeReason = reason;
     this.releaseAssociation();
     this.state = ConnState.Closing;
@@ -672,6 +656,7 @@ export class TcpConnection {
   /** Closes the connection now (no TermReq): host closed, keep-alive expiry, controller gone. */
   close(reason: string): void {
     if (this.state === ConnState.Closed) return;
+    this.rx.abort();
     if (!this.closeReason) this.closeReason = reason;
     this.releaseAssociation();
     this.finalClose();

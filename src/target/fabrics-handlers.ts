@@ -3,11 +3,12 @@ import { FabricsType } from '../nvme/opcodes.js';
 import { CNTLID_DYNAMIC, ConnectDataOffset, connectInvalidParamDw0 } from '../nvme/fabrics.js';
 import { PropertyOffset } from '../nvme/registers.js';
 import { readFixedString } from '../nvme/strings.js';
-import type { TcpConnection } from './connection.js';
+import type { TargetRequest } from './request.js';
 import { ConnState } from './conn-state.js';
 import { TargetController } from './controller.js';
 import { ADMIN_QUEUE_ENTRIES, TARGET_NVME_VERSION } from './identify-data.js';
 import { DISCOVERY_NQN, DISCOVERY_SUBSYS_INDEX, NVM_SUBSYS_INDEX, hostAllowed } from './subsystem.js';
+import { sqeCdw10, sqeCdw11, sqeCdw12, sqeFctype } from '../nvme/sqe.js';
 import { ST } from './status-codes.js';
 
 /** CAP.TO: 15 × 500 ms (enable is immediate here; this is what Linux nvmet reports). */
@@ -20,53 +21,55 @@ export function capHalves(maxQueueDepth: number): [number, number] {
   return [lo >>> 0, hi >>> 0];
 }
 
-export function handleFabrics(c: TcpConnection, b: Uint8Array, dv: DataView, s: number,
-  data: Uint8Array | null, dOff: number, dLen: number): void {
-  const cid = dv.getUint16(s + 2, true);
-  const fctype = b[s + 4]!;
-  if (fctype === FabricsType.Connect) { connect(c, b, dv, s, cid, data, dOff, dLen); return; }
-  if (c.state !== ConnState.Active) { c.respond(cid, ST.INVALID_OPCODE); return; }
+export function handleFabrics(req: TargetRequest): void {
+  const c = req.queue;
+  const fctype = sqeFctype(req.sqv, 0);
+  if (fctype === FabricsType.Connect) { connect(req); return; }
+  if (c.state !== ConnState.Active) { req.complete(ST.INVALID_OPCODE); return; }
   switch (fctype) {
     case FabricsType.PropertyGet:
-      if (c.qid !== 0 || !c.ctrl) { c.respond(cid, ST.INVALID_OPCODE); return; }
-      propertyGet(c, b, dv, s, cid);
+      if (c.qid !== 0 || !c.ctrl) { req.complete(ST.INVALID_OPCODE); return; }
+      propertyGet(req);
       return;
     case FabricsType.PropertySet:
-      if (c.qid !== 0 || !c.ctrl) { c.respond(cid, ST.INVALID_OPCODE); return; }
-      propertySet(c, b, dv, s, cid);
+      if (c.qid !== 0 || !c.ctrl) { req.complete(ST.INVALID_OPCODE); return; }
+      propertySet(req);
       return;
     case FabricsType.Disconnect:
-      if (c.qid === 0) { c.respond(cid, ST.INVALID_QUEUE_TYPE); return; }
-      c.respond(cid, ST.OK);
+      if (c.qid === 0) { req.complete(ST.INVALID_QUEUE_TYPE); return; }
+      req.complete(ST.OK);
       c.gracefulClose('Disconnect');
       return;
     default:
-      c.respond(cid, ST.INVALID_OPCODE);
+      req.complete(ST.INVALID_OPCODE);
   }
 }
 
-function connect(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, cid: number,
-  data: Uint8Array | null, dOff: number, dLen: number): void {
+function connect(req: TargetRequest): void {
+  const c = req.queue, dv = req.sqv;
+  const data = req.data, dOff = req.dataOff, dLen = req.dataLen;
   // Connect on a queue that is already connected: Controller Busy (notes §5.3).
-  if (c.state === ConnState.Active) { c.respond(cid, ST.CONNECT_CTRL_BUSY); return; }
-  if (!data || dLen !== 1024) { c.respond(cid, ST.SGL_LENGTH_INVALID); return; }
-  const recfmt = dv.getUint16(s + 40, true);
-  const qid = dv.getUint16(s + 42, true);
-  const sqsize = dv.getUint16(s + 44, true);
-  const cattr = b[s + 46]!;
-  const kato = dv.getUint32(s + 48, true);
+  if (c.state === ConnState.Active) { req.complete(ST.CONNECT_CTRL_BUSY); return; }
+  if (!data || dLen !== 1024) { req.complete(ST.SGL_LENGTH_INVALID); return; }
+  // CDW10: RECFMT bits 15:0, QID bits 31:16; CDW11: SQSIZE bits 15:0, CATTR bits 23:16; CDW12: KATO.
+  const cdw10 = sqeCdw10(dv, 0), cdw11 = sqeCdw11(dv, 0);
+  const recfmt = cdw10 & 0xffff;
+  const qid = cdw10 >>> 16;
+  const sqsize = cdw11 & 0xffff;
+  const cattr = (cdw11 >>> 16) & 0xff;
+  const kato = sqeCdw12(dv, 0);
   const flowOff = (cattr & 0x04) !== 0;
   const ctx = c.ctx;
   const p = ctx.params;
 
-  if (recfmt !== 0) { c.respond(cid, ST.CONNECT_INCOMPATIBLE_FORMAT); return; }
+  if (recfmt !== 0) { req.complete(ST.CONNECT_INCOMPATIBLE_FORMAT); return; }
   const hostid = data.slice(dOff + ConnectDataOffset.HOSTID, dOff + ConnectDataOffset.HOSTID + 16);
   const cntlid = data[dOff + ConnectDataOffset.CNTLID]! | (data[dOff + ConnectDataOffset.CNTLID + 1]! << 8);
   const subnqn = readFixedString(data, dOff + ConnectDataOffset.SUBNQN, 256);
   const hostnqn = readFixedString(data, dOff + ConnectDataOffset.HOSTNQN, 256);
   const invalid = (offset: number, inData: boolean, why: string): void => {
     ctx.log('warn', `${c.describe()}: Connect refused (${why}): host ${hostnqn || '(none)'}, subsystem ${subnqn}`);
-    c.respond(cid, ST.CONNECT_INVALID_PARAM, connectInvalidParamDw0(offset, inData));
+    req.complete(ST.CONNECT_INVALID_PARAM, connectInvalidParamDw0(offset, inData));
   };
 
   let discovery: boolean;
@@ -77,7 +80,7 @@ function connect(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, cid: 
   // told otherwise; SPDK's nvmf_tgt and Linux nvmet accept it); an allow-list never matches it.
   if (!discovery && !hostAllowed(p.subsystem, hostnqn)) {
     ctx.log('warn', `${c.describe()}: Connect refused: host ${hostnqn || '(empty host NQN)'} is not allowed to ${subnqn}`);
-    c.respond(cid, ST.CONNECT_INVALID_HOST);
+    req.complete(ST.CONNECT_INVALID_HOST);
     return;
   }
   const maxEntries = qid === 0 ? Math.max(ADMIN_QUEUE_ENTRIES, p.limits.maxQueueDepth) : p.limits.maxQueueDepth;
@@ -90,14 +93,14 @@ function connect(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, cid: 
     const a = ctx.registry.allocate(subsysIndex, hostBytes, p.maxIoQueues);
     if (!a) {
       ctx.log('warn', `${c.describe()}: Connect refused: no free controller`);
-      c.respond(cid, ST.CONNECT_CTRL_BUSY);
+      req.complete(ST.CONNECT_CTRL_BUSY);
       return;
     }
     const ctrl = new TargetController(a.cntlid, a.slot, subsysIndex, discovery, hostnqn, hostid, 0, p.maxIoQueues, ctx.registry);
     ctrl.setKato(kato, ctx.nowNs);
     c.becomeAdmin(ctrl, sqsize + 1, flowOff, discovery ? null : ctx.nvm);
     ctx.log('info', `controller ${a.cntlid} created for ${hostnqn || '(empty host NQN)'} on ${discovery ? 'the discovery subsystem' : subnqn} (${c.describe()}, KATO ${ctrl.kato} ms)`);
-    c.respond(cid, ST.OK, a.cntlid, 0, flowOff ? 0xffff : 1);
+    req.complete(ST.OK, a.cntlid, 0, flowOff ? 0xffff : 1);
     return;
   }
 
@@ -121,41 +124,45 @@ function connect(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, cid: 
       case 'qid-in-use':
         // QID already connected: Command Sequence Error (Linux nvmet, notes §5.3).
         ctx.log('warn', `${c.describe()}: Connect refused: QID ${qid} of controller ${cntlid} is already connected`);
-        c.respond(cid, ST.CMD_SEQ_ERROR);
+        req.complete(ST.CMD_SEQ_ERROR);
         return;
     }
   }
   c.becomeIo(qid, cntlid, r.slot, r.epoch, sqsize + 1, flowOff, ctx.nvm, hostnqn);
-  c.respond(cid, ST.OK, cntlid, 0, flowOff ? 0xffff : 1);
+  req.complete(ST.OK, cntlid, 0, flowOff ? 0xffff : 1);
 }
 
-function propertyGet(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, cid: number): void {
-  const attrib = b[s + 40]! & 7;
-  const ofst = dv.getUint32(s + 44, true);
+function propertyGet(req: TargetRequest): void {
+  const c = req.queue, dv = req.sqv;
+  // CDW10 (ATTRIB) bits 2:0: size; CDW11: OFST.
+  const attrib = sqeCdw10(dv, 0) & 7;
+  const ofst = sqeCdw11(dv, 0);
   const ctrl = c.ctrl!;
   const [capLo, capHi] = capHalves(c.ctx.params.limits.maxQueueDepth);
   if (attrib === 1) {
-    if (ofst === PropertyOffset.CAP) { c.respond(cid, ST.OK, capLo, capHi); return; }
-    c.respond(cid, ST.INVALID_FIELD);
+    if (ofst === PropertyOffset.CAP) { req.complete(ST.OK, capLo, capHi); return; }
+    req.complete(ST.INVALID_FIELD);
     return;
   }
-  if (attrib !== 0) { c.respond(cid, ST.INVALID_FIELD); return; }
+  if (attrib !== 0) { req.complete(ST.INVALID_FIELD); return; }
   switch (ofst) {
-    case PropertyOffset.CAP: c.respond(cid, ST.OK, capLo); return;
-    case PropertyOffset.CAP + 4: c.respond(cid, ST.OK, capHi); return;
-    case PropertyOffset.VS: c.respond(cid, ST.OK, TARGET_NVME_VERSION); return;
-    case PropertyOffset.CC: c.respond(cid, ST.OK, ctrl.cc); return;
-    case PropertyOffset.CSTS: c.respond(cid, ST.OK, ctrl.csts); return;
-    default: c.respond(cid, ST.INVALID_FIELD);
+    case PropertyOffset.CAP: req.complete(ST.OK, capLo); return;
+    case PropertyOffset.CAP + 4: req.complete(ST.OK, capHi); return;
+    case PropertyOffset.VS: req.complete(ST.OK, TARGET_NVME_VERSION); return;
+    case PropertyOffset.CC: req.complete(ST.OK, ctrl.cc); return;
+    case PropertyOffset.CSTS: req.complete(ST.OK, ctrl.csts); return;
+    default: req.complete(ST.INVALID_FIELD);
   }
 }
 
-function propertySet(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, cid: number): void {
-  const attrib = b[s + 40]! & 7;
-  const ofst = dv.getUint32(s + 44, true);
-  const value = dv.getUint32(s + 48, true);
+function propertySet(req: TargetRequest): void {
+  const c = req.queue, dv = req.sqv;
+  // CDW10 (ATTRIB), CDW11 (OFST), CDW12..13: VALUE (CC is 4 bytes).
+  const attrib = sqeCdw10(dv, 0) & 7;
+  const ofst = sqeCdw11(dv, 0);
+  const value = sqeCdw12(dv, 0);
   const ctrl = c.ctrl!;
-  if (attrib !== 0 || ofst !== PropertyOffset.CC) { c.respond(cid, ST.INVALID_FIELD); return; }
+  if (attrib !== 0 || ofst !== PropertyOffset.CC) { req.complete(ST.INVALID_FIELD); return; }
   const what = ctrl.writeCc(value);
   switch (what) {
     case 'enabled':
@@ -173,5 +180,5 @@ function propertySet(c: TcpConnection, b: Uint8Array, dv: DataView, s: number, c
     case 'none':
       break;
   }
-  c.respond(cid, ST.OK);
+  req.complete(ST.OK);
 }

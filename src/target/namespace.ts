@@ -12,6 +12,18 @@ export interface NamespaceBackend {
   readonly blocks: number;
   /** blocks × blockSize. */
   readonly sizeBytes: number;
+  /**
+   * Zero-copy access: when [byteOff, byteOff+len) is one contiguous piece of memory, returns it and sets
+   * refOff to the range's offset in it; else null (use read/write).
+   */
+  locate(byteOff: number, len: number): Uint8Array | null;
+  /**
+   * Where a write of [byteOff, byteOff+len) may land directly (RAM: the namespace's memory; null: a
+   * discard buffer), with its offset in refOff; null when it must go through write().
+   */
+  locateWrite(byteOff: number, len: number): Uint8Array | null;
+  /** Offset set by the last successful locate() / locateWrite(). */
+  refOff: number;
   /** Copies [byteOff, byteOff+len) of the namespace into dst at dstOff. */
   read(dst: Uint8Array, dstOff: number, byteOff: number, len: number): void;
   /** Copies src[srcOff, srcOff+len) into the namespace at byteOff. */
@@ -61,6 +73,18 @@ export class RamNamespace implements NamespaceBackend {
     }
     return out;
   }
+
+  refOff = 0;
+
+  locate(byteOff: number, len: number): Uint8Array | null {
+    const c = Math.floor(byteOff / this.chunkSize);
+    const w = byteOff - c * this.chunkSize;
+    if (w + len > this.chunkSize) return null;
+    this.refOff = w;
+    return this.chunks[c]!;
+  }
+
+  locateWrite(byteOff: number, len: number): Uint8Array | null { return this.locate(byteOff, len); }
 
   static open(s: Extract<NamespaceShared, { kind: 'ram' }>): RamNamespace {
     return new RamNamespace(s.sizeBytes, s.blockSize, s.chunkSize, s.chunks);
@@ -112,6 +136,25 @@ export class NullNamespace implements NamespaceBackend {
     this.blocks = Math.floor(sizeBytes / blockSize);
     this.sizeBytes = this.blocks * blockSize;
   }
+  refOff = 0;
+  /**
+   * Reads come from one zero buffer and writes land in one discard buffer, both shared by the
+   * namespaces of a thread and grown to the largest I/O seen (reads only ever see zeroes).
+   */
+  private static zeroes = new Uint8Array(0);
+  private static discard = new Uint8Array(0);
+  /** Reads: the shared zero buffer. */
+  locate(_byteOff: number, len: number): Uint8Array | null {
+    if (NullNamespace.zeroes.length < len) NullNamespace.zeroes = new Uint8Array(Math.max(len, 128 * 1024));
+    this.refOff = 0;
+    return NullNamespace.zeroes;
+  }
+  /** Writes: a buffer whose contents nobody reads. */
+  locateWrite(_byteOff: number, len: number): Uint8Array | null {
+    if (NullNamespace.discard.length < len) NullNamespace.discard = new Uint8Array(Math.max(len, 128 * 1024));
+    this.refOff = 0;
+    return NullNamespace.discard;
+  }
   read(dst: Uint8Array, dstOff: number, _byteOff: number, len: number): void { dst.fill(0, dstOff, dstOff + len); }
   write(): void { /* discarded */ }
   zero(): void { /* nothing stored */ }
@@ -126,6 +169,9 @@ export class FileNamespace implements NamespaceBackend {
   readonly sizeBytes: number;
   private fd: number;
   private zeroBuf: Uint8Array | null = null;
+  refOff = 0;
+  locate(): Uint8Array | null { return null; }
+  locateWrite(): Uint8Array | null { return null; }
 
   constructor(readonly path: string, sizeBytes: number, readonly blockSize: number) {
     this.blocks = Math.floor(sizeBytes / blockSize);

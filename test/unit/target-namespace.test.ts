@@ -24,6 +24,45 @@ describe('RamNamespace', () => {
     expect(sabs[10]!.byteLength).toBe(512);
   });
 
+  it('locate/locateWrite give the namespace memory of a range inside one chunk (zero-copy reads and writes), null across chunks', () => {
+    const chunk = 8192;
+    const sabs = RamNamespace.allocate(4 * chunk, chunk);
+    const ns = new RamNamespace(4 * chunk, 512, chunk, sabs);
+    const data = pattern(1024, 3);
+    ns.write(data, 0, chunk + 512, 1024);
+    const mem = ns.locate(chunk + 512, 1024);
+    expect(mem).not.toBeNull();
+    expect(mem!.buffer).toBe(sabs[1]);
+    expect(ns.refOff).toBe(512);
+    expect(Buffer.compare(mem!.subarray(512, 1536), data)).toBe(0);
+    // A write landing at locateWrite's place is read back by read().
+    const w = ns.locateWrite(3 * chunk, 512)!;
+    w.set(pattern(512, 4), ns.refOff);
+    const back = new Uint8Array(512);
+    ns.read(back, 0, 3 * chunk, 512);
+    expect(Buffer.compare(back, pattern(512, 4))).toBe(0);
+    expect(ns.locate(chunk - 512, 1024)).toBeNull();
+    expect(ns.locateWrite(chunk - 512, 1024)).toBeNull();
+  });
+
+  it('null: reads locate one zero buffer, writes a separate discard buffer; file: no direct access', () => {
+    const ns = new NullNamespace(1 << 20, 512);
+    const z = ns.locate(4096, 65536)!;
+    expect(z.length).toBeGreaterThanOrEqual(65536);
+    const d = ns.locateWrite(0, 65536)!;
+    expect(d).not.toBe(z);
+    d.fill(0xff);
+    expect(ns.locate(0, 65536)!.subarray(0, 65536).every((x) => x === 0)).toBe(true);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nvmf-ns-'));
+    dirs.push(dir);
+    const f = path.join(dir, 'f');
+    fs.writeFileSync(f, new Uint8Array(8192));
+    const fns = new FileNamespace(f, 8192, 512);
+    expect(fns.locate()).toBeNull();
+    expect(fns.locateWrite()).toBeNull();
+    fns.close();
+  });
+
   it('writes, reads and zeroes across chunk boundaries', () => {
     const chunk = 8192;
     const size = 8 * chunk;

@@ -9,7 +9,6 @@ import { PollGroup } from '../../src/host/poll-group.js';
 import { native } from '../../src/native/index.js';
 import { TransportError, ConnectError } from '../../src/transport/errors.js';
 import { icExchange, setupTcpQpair } from '../../src/transport/tcp/tcp-connect.js';
-import { PduReader } from '../../src/transport/tcp/pdu-reader.js';
 import { TcpQpair } from '../../src/transport/tcp/tcp-qpair.js';
 import type { QpairConnectParams } from '../../src/transport/transport.js';
 
@@ -222,8 +221,8 @@ describe('ICReq / ICResp', () => {
     const { host, peer } = socketPair();
     fds.push(host);
     peerSend(peer, icResp());
-    const r = icExchange(host, 'peer', false, false, 1000, new PduReader('host'));
-    expect(r).toEqual({ cpda: 0, maxh2cdata: 131072 });
+    const r = icExchange(host, 'peer', false, false, 1000);
+    expect(r).toEqual({ cpda: 0, maxh2cdata: 131072, leftover: new Uint8Array(0) });
     const got = peerRecv(peer, 128);
     expect(hex(got)).toBe('00008000800000000000000000000000' + '00'.repeat(112));
   });
@@ -232,7 +231,7 @@ describe('ICReq / ICResp', () => {
     const { host, peer } = socketPair();
     fds.push(host);
     peerSend(peer, icResp({ dgst: 3 }));
-    icExchange(host, 'peer', true, true, 1000, new PduReader('host'));
+    icExchange(host, 'peer', true, true, 1000);
     expect(hex(peerRecv(peer, 16))).toBe('00008000800000000000000300000000');
   });
 
@@ -249,7 +248,7 @@ describe('ICReq / ICResp', () => {
       const { host, peer } = socketPair();
       fds.push(host);
       peerSend(peer, icResp(ic));
-      expect(() => icExchange(host, 'peer', hd, dd, 1000, new PduReader('host'))).toThrow(new ConnectError(msg));
+      expect(() => icExchange(host, 'peer', hd, dd, 1000)).toThrow(new ConnectError(msg));
     });
   }
 
@@ -257,12 +256,12 @@ describe('ICReq / ICResp', () => {
     let { host, peer } = socketPair();
     fds.push(host);
     peerSend(peer, c2hTermReq(0x01, 10));
-    expect(() => icExchange(host, 'peer', false, false, 1000, new PduReader('host')))
+    expect(() => icExchange(host, 'peer', false, false, 1000))
       .toThrow('peer rejected ICReq: C2HTermReq Invalid PDU Header Field');
     ({ host, peer } = socketPair());
     fds.push(host);
     const t0 = performance.now();
-    expect(() => icExchange(host, 'peer', false, false, 100, new PduReader('host'))).toThrow(TransportError);
+    expect(() => icExchange(host, 'peer', false, false, 100)).toThrow(TransportError);
     expect(performance.now() - t0).toBeLessThan(1000);
   });
 });

@@ -1,6 +1,5 @@
 // Encoders and decoders for NVMe/TCP PDUs. Encoders write in place into caller-owned buffers
 // (no allocation) and return the number of bytes written.
-import { crc32c } from '../../util/crc32c.js';
 import { CH_SIZE, DIGEST_SIZE, PduFlags, PduType, TCP_LIMITS } from './pdu-types.js';
 
 export interface IcReq {
@@ -82,17 +81,8 @@ export function encodeTermReq(u8: Uint8Array, off: number, type: number, fes: nu
   return 24 + copy;
 }
 
-export interface TermReq { type: number; fes: number; fei: number; offending: Uint8Array }
-
-export function decodeTermReq(u8: Uint8Array, off: number): TermReq {
-  const dv = new DataView(u8.buffer, u8.byteOffset);
-  const plen = dv.getUint32(off + 4, true);
-  return { type: u8[off]!, fes: dv.getUint16(off + 8, true), fei: dv.getUint32(off + 10, true),
-    offending: u8.slice(off + 24, off + Math.max(24, plen)) };
-}
-
 /** Alignment in bytes from a 0's based dword PDA value. */
-export function pdaAlignment(pda: number): number {
+function pdaAlignment(pda: number): number {
   return (pda + 1) * 4;
 }
 
@@ -104,16 +94,6 @@ export function dataOffsetFor(hlen: number, hdgst: boolean, pda: number): number
   const min = hlen + (hdgst ? DIGEST_SIZE : 0);
   const a = pdaAlignment(pda);
   return Math.ceil(min / a) * a;
-}
-
-/** Digest flags a PDU carries, given the negotiated digests and whether it has data. */
-export function digestFlags(hdgst: boolean, ddgst: boolean, hasData: boolean): number {
-  return (hdgst ? PduFlags.HDGSTF : 0) | (ddgst && hasData ? PduFlags.DDGSTF : 0);
-}
-
-/** Writes the header digest (CRC32C over bytes [0, HLEN)) at offset HLEN, little-endian. */
-export function writeHeaderDigest(u8: Uint8Array, dv: DataView, pduOff: number, hlen: number): void {
-  dv.setUint32(pduOff + hlen, crc32c(u8, pduOff, hlen), true);
 }
 
 /** CapsuleResp: CH (HLEN 24, PDO 0) + 16-byte CQE at 8; header digest optional. Returns PLEN. */
@@ -135,11 +115,6 @@ export function encodeDataPduHeader(dv: DataView, off: number, type: number, fla
   dv.setUint32(off + 12, offset, true);
   dv.setUint32(off + 16, length, true);
   dv.setUint32(off + 20, 0, true);
-}
-
-/** Total PLEN of a PDU carrying `dataLen` bytes of data at `pdo`. */
-export function pduLength(pdo: number, dataLen: number, ddgst: boolean): number {
-  return pdo + dataLen + (ddgst && dataLen > 0 ? DIGEST_SIZE : 0);
 }
 
 export { CH_SIZE, DIGEST_SIZE };

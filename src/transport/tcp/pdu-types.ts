@@ -83,6 +83,9 @@ export function fesName(fes: number): string {
   }
 }
 
+/** H2CTermReq / C2HTermReq fields after the CH: FES (u16), FEI (u32, unaligned). */
+export const TermReqOffset = { FES: 8, FEI: 10 } as const;
+
 /** Data PDU (H2CData / C2HData / R2T) header fields after the CH. */
 export const DataPduOffset = { CCCID: 8, TTAG: 10, DATAO: 12, DATAL: 16 } as const;
 

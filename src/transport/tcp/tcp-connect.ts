@@ -6,9 +6,10 @@ import { encodeSqe, SQE_SIZE } from '../../nvme/sqe.js';
 import { describeStatus, FabricsStatus, statusOk, statusSc, statusSct } from '../../nvme/status.js';
 import { ConnectError, TransportError, type TransportErrorCode } from '../errors.js';
 import type { QpairConnectParams } from '../transport.js';
-import { decodeIcResp, encodeIcReq } from './pdu-codec.js';
-import { PDU_ERROR, PDU_READY, PduReader } from './pdu-reader.js';
-import { fesName, PduType, pduTypeName, TCP_LIMITS } from './pdu-types.js';
+import { decodeIcResp } from './pdu-codec.js';
+import { PduSendQueue } from './pdu-send-queue.js';
+import { PduReceiver, RX_ERROR, type PduHandler } from './pdu-receiver.js';
+import { fesName, PduType, pduTypeName, TCP_LIMITS, TermReqOffset } from './pdu-types.js';
 import { TcpQpair } from './tcp-qpair.js';
 
 const EAGAIN = -11;
@@ -72,34 +73,47 @@ function sendAll(fd: number, u8: Uint8Array, len: number, deadline: number, what
 export interface IcResult {
   cpda: number;
   maxh2cdata: number;
+  /** Bytes that followed the ICResp (normally none). */
+  leftover: Uint8Array;
 }
 
-/** Sends ICReq and validates ICResp. The reader keeps any bytes that followed the ICResp. */
-export function icExchange(fd: number, peer: string, hdgst: boolean, ddgst: boolean, timeoutMs: number,
-  reader: PduReader): IcResult {
+/** Catches the first PDU (the ICResp or a TermReq) of a connection. */
+class IcRespCatcher implements PduHandler {
+  type = -1;
+  readonly hdr = new Uint8Array(128);
+  onHeader(): void { /* TermReq data stays in the receive buffer */ }
+  onPdu(r: PduReceiver): void {
+    this.type = r.type;
+    this.hdr.set(r.hdr.subarray(0, 128));
+    r.pause();
+  }
+}
+
+/** Sends ICReq and validates ICResp. */
+export function icExchange(fd: number, peer: string, hdgst: boolean, ddgst: boolean, timeoutMs: number): IcResult {
   const deadline = performance.now() + timeoutMs;
-  const req = new Uint8Array(128);
-  encodeIcReq(req, 0, { pfv: 0, hpda: 0, hdgst, ddgst, maxr2t: 0 });
-  sendAll(fd, req, 128, deadline, `ICReq to ${peer}`);
-  for (;;) {
-    const rc = reader.next();
-    if (rc === PDU_READY) break;
-    if (rc === PDU_ERROR) throw new ConnectError(`${peer} answered ICReq with a malformed PDU: ${reader.error}`);
-    reader.prepareRecv(4096);
-    const n = native.recv(fd, reader.buf, reader.writeOffset, reader.writeSpace);
-    if (n > 0) { reader.commit(n); continue; }
+  const q = new PduSendQueue(256, 4);
+  q.putIcReq({ pfv: 0, hpda: 0, hdgst, ddgst, maxr2t: 0 });
+  const req = q.take();
+  sendAll(fd, req, req.length, deadline, `ICReq to ${peer}`);
+  const caught = new IcRespCatcher();
+  const reader = new PduReceiver('host', caught, 4096);
+  while (caught.type < 0) {
+    const n = reader.receive(fd);
+    if (reader.failed) throw new ConnectError(`${peer} answered ICReq with a malformed PDU: ${reader.error}`);
+    if (n > 0) continue;
     if (n === 0) throw new ConnectError(`${peer} closed the connection during the ICReq/ICResp exchange`);
     if (n !== EAGAIN) throw new ConnectError(`${peer}: receive failed during the ICReq/ICResp exchange (errno ${-n})`);
     const left = deadline - performance.now();
     if (left <= 0) throw new TransportError(`${peer} did not answer ICReq within ${timeoutMs} ms`, 'TIMEOUT');
     native.pollFd(fd, POLLIN, Math.ceil(left));
   }
-  if (reader.type === PduType.C2HTermReq) {
-    const fes = reader.dv.getUint16(reader.start + 8, true);
+  if (caught.type === PduType.C2HTermReq) {
+    const fes = caught.hdr[TermReqOffset.FES]! | (caught.hdr[TermReqOffset.FES + 1]! << 8);
     throw new ConnectError(`${peer} rejected ICReq: C2HTermReq ${fesName(fes)}`);
   }
-  if (reader.type !== PduType.ICResp) throw new ConnectError(`${peer} answered ICReq with ${pduTypeName(reader.type)}`);
-  const r = decodeIcResp(reader.buf, reader.start);
+  if (caught.type !== PduType.ICResp) throw new ConnectError(`${peer} answered ICReq with ${pduTypeName(caught.type)}`);
+  const r = decodeIcResp(caught.hdr, 0);
   if (r.pfv !== 0) throw new ConnectError(`${peer}: ICResp PFV ${r.pfv} is not supported (expected 0)`);
   if (r.cpda > TCP_LIMITS.MAX_PDA) throw new ConnectError(`${peer}: ICResp CPDA ${r.cpda} is above ${TCP_LIMITS.MAX_PDA}`);
   if (r.maxh2cdata < TCP_LIMITS.MIN_MAXH2CDATA || r.maxh2cdata % 4 !== 0) {
@@ -112,7 +126,7 @@ export function icExchange(fd: number, peer: string, hdgst: boolean, ddgst: bool
   if (r.ddgst !== ddgst) {
     throw new ConnectError(`${peer} granted data digest ${onOff(r.ddgst)} but ${onOff(ddgst)} was requested`);
   }
-  return { cpda: r.cpda, maxh2cdata: r.maxh2cdata };
+  return { cpda: r.cpda, maxh2cdata: r.maxh2cdata, leftover: reader.takePending() };
 }
 
 /** Text for a rejected Connect: status name, and for Invalid Parameters the field DW0 points at. */
@@ -164,12 +178,11 @@ export function setupTcpQpair(fd: number, p: QpairConnectParams): TcpQpair {
   try {
     checkParams(p);
     const hostId = hostIdBytes(p.hostId);
-    const reader = new PduReader('host');
-    const ic = icExchange(fd, peer, p.hdgst, p.ddgst, p.connectTimeoutMs, reader);
+    const ic = icExchange(fd, peer, p.hdgst, p.ddgst, p.connectTimeoutMs);
     const icdLimit = p.qid === 0 ? TCP_LIMITS.ADMIN_ICD_BYTES : Math.max(0, p.ioccsz * 16 - 64);
     qp = new TcpQpair({
       fd, peer, qid: p.qid, depth: p.depth, hdgst: p.hdgst, ddgst: p.ddgst, cpda: ic.cpda,
-      maxh2cdata: ic.maxh2cdata, icdLimit, maxTransferBytes: p.maxTransferBytes, reader,
+      maxh2cdata: ic.maxh2cdata, icdLimit, maxTransferBytes: p.maxTransferBytes, leftover: ic.leftover,
     });
     const sqe = new Uint8Array(SQE_SIZE);
     encodeSqe(new DataView(sqe.buffer), 0, connectSqe(0, {

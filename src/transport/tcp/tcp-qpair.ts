@@ -4,20 +4,24 @@
 // - Request slots in struct-of-arrays form; CID = slot index; a stack of free slots.
 // - An I/O larger than maxTransferBytes is split into child commands; the first child's slot is the
 //   "head" that holds the I/O's tag, the number of children still running and the first error.
-// - One reusable send buffer: every PDU of a pass (capsules, in-capsule data, H2CData answering R2Ts)
-//   is appended there and pushed with one send() call by flush(); what the socket does not take stays
-//   queued. It grows only when a pass needs more room.
-// - One PduReader receive buffer; C2HData payloads are copied straight into the caller's buffer.
+// - One PduSendQueue: every PDU of a pass (capsules, H2CData answering R2Ts) is queued as iovec
+//   segments, headers built in its arena, write data referenced in the caller's buffer (not copied),
+//   and flushed with one sendmsg. The caller's buffer is not touched before the I/O completes, and an
+//   I/O completes only after the controller has received its data, so a referenced buffer is never
+//   reused before it was sent.
+// - One PduReceiver: C2HData payloads land straight in the caller's buffer (readv), the receive
+//   buffer never grows.
 import { EAGAIN, errnoName, native, POLLIN, POLLOUT } from '../../native/index.js';
-import { crc32c } from '../../util/crc32c.js';
 import { NvmOpcode } from '../../nvme/opcodes.js';
-import { SglId, SQE_FLAGS_PSDT_SGL, encodeRwSqe } from '../../nvme/sqe.js';
+import { CqeOffset } from '../../nvme/cqe.js';
+import { SglId, SqeOffset, SQE_FLAGS_PSDT_SGL, encodeRwSqe } from '../../nvme/sqe.js';
 import { encodeStatus, GenericStatus } from '../../nvme/status.js';
 import { TransportError, type TransportErrorCode } from '../errors.js';
 import type { IoCompletionCallback, IoQpair, LbaRange, RawCompletion } from '../transport.js';
-import { dataOffsetFor, encodeTermReq } from './pdu-codec.js';
-import { PDU_ERROR, PDU_READY, PduReader } from './pdu-reader.js';
-import { DataPduOffset, DIGEST_SIZE, fesName, PduFlags, PduType, TCP_LIMITS } from './pdu-types.js';
+import { dataOffsetFor } from './pdu-codec.js';
+import { PduReceiver, RX_ERROR, type PduHandler } from './pdu-receiver.js';
+import { PduSendQueue } from './pdu-send-queue.js';
+import { DataPduOffset, fesName, PduFlags, PduType, TCP_LIMITS, TermReqOffset } from './pdu-types.js';
 
 
 /** Slot states. */
@@ -41,14 +45,12 @@ const SYNC_WAITING = 1;
 /** A blocking wait timed out: drop the late completion. */
 const SYNC_ABANDONED = 2;
 
-const CAPSULE_HLEN = 72;
-const DATA_HLEN = 24;
-const SQE_OFF = 8;
 /** Max blocks one Read/Write/Write Zeroes can carry (NLB is a 16-bit 0's based field). */
 const MAX_NLB = 0x10000;
 /** Max Dataset Management ranges per command. */
 const MAX_DSM_RANGES = 256;
-const RECV_MIN_SPACE = 64 * 1024;
+/** Receive buffer: never grows (C2HData lands in the caller's buffer). */
+const RECV_BUFFER = 128 * 1024;
 const RECV_LOOPS = 4;
 const TWO32 = 0x1_0000_0000;
 
@@ -70,14 +72,14 @@ export interface TcpQpairOptions {
   /** In-capsule data limit for non-Fabrics commands: IOCCSZ*16-64 on I/O queues, 8192 on the admin queue. */
   icdLimit: number;
   maxTransferBytes: number;
-  /** Receive state from the IC exchange (digests set, possibly holding bytes already received). */
-  reader: PduReader;
+  /** Bytes received after the ICResp during the IC exchange (processed first). */
+  leftover: Uint8Array | null;
 }
 
 export type { RawCompletion } from '../transport.js';
 
 
-export class TcpQpair implements IoQpair {
+export class TcpQpair implements IoQpair, PduHandler {
   readonly qid: number;
   readonly depth: number;
   readonly maxTransferBytes: number;
@@ -121,20 +123,12 @@ export class TcpQpair implements IoQpair {
   private freeTop: number;
 
   // ---- send side
-  private sb: Uint8Array;
-  private sdv: DataView;
-  private sHead = 0;
-  private sTail = 0;
-  /** A partial send left the stream in the middle of queued bytes (PDU boundary unknown). */
-  private midPdu = false;
-  private readonly capsuleIcdPdo: number;
-  private readonly h2cPdo: number;
-  private readonly hd: number;
+  private readonly sq: PduSendQueue;
 
   // ---- receive side
-  private readonly reader: PduReader;
+  private readonly rx: PduReceiver;
   private completedInPass = 0;
-  private leftover: boolean;
+  private leftover: Uint8Array | null;
   private cqeDw0 = 0;
   private cqeDw1 = 0;
 
@@ -161,12 +155,11 @@ export class TcpQpair implements IoQpair {
     this.maxh2cdata = o.maxh2cdata;
     this.icdLimit = Math.max(0, o.icdLimit);
     this.maxTransferBytes = o.maxTransferBytes;
-    this.reader = o.reader;
-    this.reader.hdgst = o.hdgst;
-    this.reader.ddgst = o.ddgst;
-    this.leftover = this.reader.pending > 0;
-    // A C2HData may carry a whole command's data.
-    this.reader.maxPlen = Math.max(this.reader.maxPlen, o.maxTransferBytes + 256);
+    // A C2HData may carry a whole command's data (it lands in the caller's buffer, not in ours).
+    this.rx = new PduReceiver('host', this, RECV_BUFFER, o.maxTransferBytes + 256);
+    this.rx.hdgst = o.hdgst;
+    this.rx.ddgst = o.ddgst;
+    this.leftover = o.leftover && o.leftover.length > 0 ? o.leftover : null;
 
     const d = o.depth;
     this.state = new Uint8Array(d);
@@ -187,11 +180,8 @@ export class TcpQpair implements IoQpair {
     for (let i = 0; i < d; i++) this.freeStack[i] = d - 1 - i;
     this.freeTop = d;
 
-    this.hd = o.hdgst ? DIGEST_SIZE : 0;
-    this.capsuleIcdPdo = dataOffsetFor(CAPSULE_HLEN, o.hdgst, o.cpda);
-    this.h2cPdo = dataOffsetFor(DATA_HLEN, o.hdgst, o.cpda);
-    this.sb = new Uint8Array(Math.max(64 * 1024, d * (CAPSULE_HLEN + 8)));
-    this.sdv = new DataView(this.sb.buffer);
+    this.sq = new PduSendQueue(Math.max(64 * 1024, d * 80), Math.max(256, 4 * d));
+    this.sq.configure(o.hdgst, o.ddgst, dataOffsetFor(72, o.hdgst, o.cpda), dataOffsetFor(24, o.hdgst, o.cpda));
   }
 
   get fd(): number { return this.sock; }
@@ -199,7 +189,7 @@ export class TcpQpair implements IoQpair {
   /** Free command slots. */
   get freeSlots(): number { return this.freeTop; }
   /** Bytes queued but not yet accepted by the socket. */
-  get pendingSendBytes(): number { return this.sTail - this.sHead; }
+  get pendingSendBytes(): number { return this.sq.pendingBytes; }
   /** The error that killed this qpair, if any. */
   get error(): Error | null { return this.failure; }
   get connected(): boolean { return this.sock >= 0 && this.failure === null; }
@@ -219,9 +209,9 @@ export class TcpQpair implements IoQpair {
     this.checkUsable();
     const s = this.allocHead(tag, 1);
     this.kind[s] = K_NONE;
-    const base = this.beginCapsule(0);
-    encodeRwSqe(this.sdv, base + SQE_OFF, NvmOpcode.Flush, s, nsid >>> 0, 0, 0, SglId.TransportDataBlock, 0);
-    this.endCapsule(base, 0);
+    const q = this.sq.beginCapsuleCmd(0);
+    encodeRwSqe(this.sq.adv, q, NvmOpcode.Flush, s, nsid >>> 0, 0, 0, SglId.TransportDataBlock, 0);
+    this.sq.endCapsuleCmd(q, null, 0, 0);
     return true;
   }
 
@@ -239,9 +229,9 @@ export class TcpQpair implements IoQpair {
       const s = i === 0 ? h : this.allocChild(h);
       const nb = left < MAX_NLB ? left : MAX_NLB;
       this.kind[s] = K_NONE;
-      const base = this.beginCapsule(0);
-      encodeRwSqe(this.sdv, base + SQE_OFF, NvmOpcode.WriteZeroes, s, nsid >>> 0, lba, nb - 1, SglId.TransportDataBlock, 0);
-      this.endCapsule(base, 0);
+      const q = this.sq.beginCapsuleCmd(0);
+      encodeRwSqe(this.sq.adv, q, NvmOpcode.WriteZeroes, s, nsid >>> 0, lba, nb - 1, SglId.TransportDataBlock, 0);
+      this.sq.endCapsuleCmd(q, null, 0, 0);
       lba += nb;
       left -= nb;
     }
@@ -304,17 +294,15 @@ export class TcpQpair implements IoQpair {
       this.kind[s] = K_NONE;
       this.len[s] = 0;
     }
-    const base = this.beginCapsule(icd);
-    const q = base + SQE_OFF;
-    this.sb.set(sqe.subarray(sqeOff, sqeOff + 64), q);
-    this.sb[q + 1] = (this.sb[q + 1]! & 0x3f) | SQE_FLAGS_PSDT_SGL;
-    this.sdv.setUint16(q + 2, s, true);
-    this.sdv.setUint32(q + 24, 0, true);
-    this.sdv.setUint32(q + 28, 0, true);
-    this.sdv.setUint32(q + 32, this.len[s]!, true);
-    this.sdv.setUint32(q + 36, (icd > 0 ? SglId.DataBlockOffset : SglId.TransportDataBlock) << 24, true);
-    if (icd > 0) this.sb.set(dataOut!, base + this.capsuleIcdPdo);
-    this.endCapsule(base, icd);
+    const sq = this.sq;
+    const q = sq.beginCapsuleCmd(icd);
+    sq.arena.set(sqe.subarray(sqeOff, sqeOff + 64), q);
+    sq.arena[q + SqeOffset.FLAGS] = (sq.arena[q + SqeOffset.FLAGS]! & 0x3f) | SQE_FLAGS_PSDT_SGL;
+    sq.adv.setUint16(q + SqeOffset.CID, s, true);
+    sq.adv.setBigUint64(q + SqeOffset.SGL_ADDR, 0n, true);
+    sq.adv.setUint32(q + SqeOffset.SGL_LEN, this.len[s]!, true);
+    sq.adv.setUint32(q + SqeOffset.SGL_LEN + 4, (icd > 0 ? SglId.DataBlockOffset : SglId.TransportDataBlock) << 24, true);
+    sq.endCapsuleCmd(q, dataOut, 0, icd);
     return true;
   }
 
@@ -361,7 +349,7 @@ export class TcpQpair implements IoQpair {
   /** Blocks in poll() until the socket is readable (or writable while bytes are queued), at most ms. */
   waitReadable(ms: number): void {
     if (this.sock < 0) return;
-    const ev = POLLIN | (this.sTail > this.sHead ? POLLOUT : 0);
+    const ev = POLLIN | (this.sq.pendingBytes > 0 ? POLLOUT : 0);
     native.pollFd(this.sock, ev, Math.max(0, Math.ceil(ms)));
   }
 
@@ -369,52 +357,36 @@ export class TcpQpair implements IoQpair {
 
   flush(): void {
     if (this.failure) throw this.failure;
-    let h = this.sHead;
-    const t = this.sTail;
-    if (h === t) return;
-    const n = native.send(this.sock, this.sb, h, t - h);
-    if (n > 0) {
-      h += n;
-      if (h === t) {
-        this.sHead = 0;
-        this.sTail = 0;
-        this.midPdu = false;
-      } else {
-        this.sHead = h;
-        this.midPdu = true;
-      }
-      return;
-    }
-    if (n === EAGAIN) return;
+    if (this.sq.pendingBytes === 0) return;
+    const n = this.sq.flush(this.sock);
+    if (n >= 0) return;
     this.fatal(n === -104 ? 'ECONNRESET' : 'CLOSED',
       `send to ${this.peer} (qid ${this.qid}) failed: ${errnoName(n)}`);
   }
 
   processCompletions(): number {
     if (this.failure) throw this.failure;
-    if (this.sTail > this.sHead) this.flush();
+    if (this.sq.pendingBytes > 0) this.flush();
     this.completedInPass = 0;
-    const r = this.reader;
+    const r = this.rx;
     if (this.leftover) {
       // Bytes that arrived together with the ICResp.
-      this.leftover = false;
-      this.drain();
+      const l = this.leftover;
+      this.leftover = null;
+      if (r.push(l) === RX_ERROR) this.receiveError();
     }
     for (let i = 0; i < RECV_LOOPS; i++) {
-      r.prepareRecv(RECV_MIN_SPACE);
-      const space = r.writeSpace;
-      const n = native.recv(this.sock, r.buf, r.writeOffset, space);
+      const n = r.receive(this.sock);
       if (n > 0) {
-        r.commit(n);
-        this.drain();
-        if (n < space) break;
+        if (r.failed) this.receiveError();
+        if (r.drained) break;
         continue;
       }
       if (n === EAGAIN) break;
       if (n === 0) this.fatal('CLOSED', `${this.peer} closed the connection (qid ${this.qid})`);
       this.fatal(n === -104 ? 'ECONNRESET' : 'CLOSED', `receive from ${this.peer} (qid ${this.qid}) failed: ${errnoName(n)}`);
     }
-    if (this.sTail > this.sHead) this.flush();
+    if (this.sq.pendingBytes > 0) this.flush();
     return this.completedInPass;
   }
 
@@ -491,76 +463,18 @@ export class TcpQpair implements IoQpair {
     }
   }
 
-  // ------------------------------------------------------------------ internals: send buffer
+  // ------------------------------------------------------------------ internals: send queue
 
-  /** Returns the offset of n reserved bytes at the tail of the send buffer. */
-  private reserve(n: number): number {
-    if (this.sb.length - this.sTail < n) this.makeRoom(n);
-    const o = this.sTail;
-    this.sTail = o + n;
-    return o;
-  }
-
-  private makeRoom(n: number): void {
-    const pending = this.sTail - this.sHead;
-    if (pending === 0) {
-      this.sHead = 0;
-      this.sTail = 0;
-      if (this.sb.length >= n) return;
-    } else if (this.sHead > 0 && this.sb.length - pending >= n) {
-      this.sb.copyWithin(0, this.sHead, this.sTail);
-      this.sHead = 0;
-      this.sTail = pending;
-      return;
-    }
-    let size = this.sb.length * 2;
-    while (size - pending < n) size *= 2;
-    const nb = new Uint8Array(size);
-    nb.set(this.sb.subarray(this.sHead, this.sTail), 0);
-    this.sb = nb;
-    this.sdv = new DataView(nb.buffer);
-    this.sHead = 0;
-    this.sTail = pending;
-  }
-
-  /** Reserves a CapsuleCmd with `icd` bytes of in-capsule data and writes its common header. Returns the PDU offset. */
-  private beginCapsule(icd: number): number {
-    const hasData = icd > 0;
-    const pdo = hasData ? this.capsuleIcdPdo : 0;
-    const plen = hasData ? pdo + icd + (this.ddgst ? DIGEST_SIZE : 0) : CAPSULE_HLEN + this.hd;
-    const base = this.reserve(plen);
-    const flags = (this.hdgst ? PduFlags.HDGSTF : 0) | (this.ddgst && hasData ? PduFlags.DDGSTF : 0);
-    const dv = this.sdv;
-    dv.setUint32(base, PduType.CapsuleCmd | (flags << 8) | (CAPSULE_HLEN << 16) | (pdo << 24), true);
-    dv.setUint32(base + 4, plen, true);
-    return base;
-  }
-
-  /** After the SQE (and ICD) are in place: header digest, padding, data digest. */
-  private endCapsule(base: number, icd: number): void {
-    if (this.hdgst) this.sdv.setUint32(base + CAPSULE_HLEN, crc32c(this.sb, base, CAPSULE_HLEN), true);
-    if (icd > 0) {
-      const pdo = this.capsuleIcdPdo;
-      const padFrom = base + CAPSULE_HLEN + this.hd;
-      if (pdo + base > padFrom) this.sb.fill(0, padFrom, base + pdo);
-      if (this.ddgst) this.sdv.setUint32(base + pdo + icd, crc32c(this.sb, base + pdo, icd), true);
-    }
-  }
-
-  /** Writes a data command for slot s (kind/buf/len already set): CapsuleCmd + SQE, ICD copied when in-capsule. */
+  /** Queues a data command for slot s (kind/buf/len already set): CapsuleCmd + SQE, in-capsule data by reference. */
   private putDataCommand(s: number, opc: number, nsid: number, slba: number, nlb0: number, cdw12High: number): void {
     const k = this.kind[s]!;
     const len = this.len[s]!;
     const icd = k === K_WRITE_ICD ? len : 0;
-    const base = this.beginCapsule(icd);
-    encodeRwSqe(this.sdv, base + SQE_OFF, opc, s, nsid >>> 0, slba, nlb0,
+    const sq = this.sq;
+    const q = sq.beginCapsuleCmd(icd);
+    encodeRwSqe(sq.adv, q, opc, s, nsid >>> 0, slba, nlb0,
       icd > 0 ? SglId.DataBlockOffset : SglId.TransportDataBlock, len, cdw12High);
-    if (icd > 0) {
-      const src = this.bufs[s]!;
-      const o = this.bufOff[s]!;
-      native.copy(this.sb, base + this.capsuleIcdPdo, src, o, icd);
-    }
-    this.endCapsule(base, icd);
+    sq.endCapsuleCmd(q, this.bufs[s]!, this.bufOff[s]!, icd);
   }
 
   /** An I/O that needs more commands than the queue has entries could never be submitted. */
@@ -615,61 +529,64 @@ export class TcpQpair implements IoQpair {
     return true;
   }
 
-  /** Appends H2CData PDUs for bytes [from, from+count) of slot s, answering R2T `ttag`. */
+  /** Queues H2CData PDUs for bytes [from, from+count) of slot s, answering R2T `ttag` (data by reference). */
   private putH2CData(s: number, ttag: number, from: number, count: number): void {
     const src = this.bufs[s]!;
     const srcOff = this.bufOff[s]!;
-    const pdo = this.h2cPdo;
-    const dd = this.ddgst ? DIGEST_SIZE : 0;
-    const baseFlags = (this.hdgst ? PduFlags.HDGSTF : 0) | (this.ddgst ? PduFlags.DDGSTF : 0);
+    const sq = this.sq;
     let pos = from;
     const end = from + count;
     while (pos < end) {
       const chunk = Math.min(this.maxh2cdata, end - pos);
       const last = pos + chunk === end;
-      const plen = pdo + chunk + dd;
-      const base = this.reserve(plen);
-      const dv = this.sdv;
-      const flags = baseFlags | (last ? PduFlags.LAST_PDU : 0);
-      dv.setUint32(base, PduType.H2CData | (flags << 8) | (DATA_HLEN << 16) | (pdo << 24), true);
-      dv.setUint32(base + 4, plen, true);
-      dv.setUint16(base + DataPduOffset.CCCID, s, true);
-      dv.setUint16(base + DataPduOffset.TTAG, ttag, true);
-      dv.setUint32(base + DataPduOffset.DATAO, pos, true);
-      dv.setUint32(base + DataPduOffset.DATAL, chunk, true);
-      dv.setUint32(base + 20, 0, true);
-      if (this.hdgst) dv.setUint32(base + DATA_HLEN, crc32c(this.sb, base, DATA_HLEN), true);
-      const padFrom = base + DATA_HLEN + this.hd;
-      if (base + pdo > padFrom) this.sb.fill(0, padFrom, base + pdo);
-      native.copy(this.sb, base + pdo, src, srcOff + pos, chunk);
-      if (dd) dv.setUint32(base + pdo + chunk, crc32c(this.sb, base + pdo, chunk), true);
+      sq.beginDataPdu(PduType.H2CData, last ? PduFlags.LAST_PDU : 0, s, ttag, pos, chunk);
+      sq.payload(src, srcOff + pos, chunk);
+      sq.endDataPdu();
       pos += chunk;
     }
   }
 
-  // ------------------------------------------------------------------ internals: receive
+  // ------------------------------------------------------------------ internals: receive (host handler table)
 
-  private drain(): void {
-    const r = this.reader;
-    for (;;) {
-      const rc = r.next();
-      if (rc === PDU_READY) {
-        switch (r.type) {
-          case PduType.CapsuleResp: this.onCapsuleResp(); break;
-          case PduType.C2HData: this.onC2HData(); break;
-          case PduType.R2T: this.onR2T(); break;
-          case PduType.C2HTermReq: this.onTermReq(); break;
-          default:
-            this.protocolError(`unexpected ${r.type === PduType.ICResp ? 'ICResp' : `PDU type 0x${r.type.toString(16)}`} on an established connection`);
-        }
-        continue;
-      }
-      if (rc === PDU_ERROR) {
-        this.sendTermReq(r.fes, r.fei, r.offendingHeader());
-        this.fatal('PROTOCOL', `protocol error from ${this.peer} (qid ${this.qid}): ${r.error}`);
-      }
-      return;
+  /** A C2HData's header is in: check it and land its data in the caller's buffer. */
+  onHeader(r: PduReceiver): void {
+    if (r.type !== PduType.C2HData) return; // C2HTermReq: its data stays in the receive buffer
+    const dv = r.hdv;
+    const cid = dv.getUint16(DataPduOffset.CCCID, true);
+    const datao = dv.getUint32(DataPduOffset.DATAO, true);
+    const datal = r.dataLen;
+    if (cid >= this.depth || this.state[cid] !== INFLIGHT) this.badCid('C2HData', cid);
+    if (this.kind[cid] !== K_READ) this.protocolError(`C2HData for CID ${cid}, which is not a read`);
+    const got = this.xfer[cid]!;
+    const len = this.len[cid]!;
+    if (datao !== got) this.protocolError(`C2HData for CID ${cid} at offset ${datao}, expected ${got}`);
+    if (datao + datal > len) this.protocolError(`C2HData for CID ${cid} carries bytes ${datao}..${datao + datal} of a ${len}-byte transfer`);
+    const flags = r.flags;
+    if ((flags & PduFlags.SUCCESS) !== 0 && (flags & PduFlags.LAST_PDU) === 0) {
+      this.protocolError(`C2HData for CID ${cid} with SUCCESS but without LAST_PDU`);
     }
+    if ((flags & PduFlags.LAST_PDU) !== 0 && got + datal !== len) {
+      this.protocolError(`C2HData for CID ${cid} marked last after ${got + datal} of ${len} bytes`);
+    }
+    r.into(this.bufs[cid]!, this.bufOff[cid]! + datao);
+  }
+
+  onPdu(r: PduReceiver): void {
+    switch (r.type) {
+      case PduType.CapsuleResp: this.onCapsuleResp(); return;
+      case PduType.C2HData: this.onC2HData(); return;
+      case PduType.R2T: this.onR2T(); return;
+      case PduType.C2HTermReq: this.onTermReq(); return;
+      default:
+        this.protocolError(`unexpected ${r.type === PduType.ICResp ? 'ICResp' : `PDU type 0x${r.type.toString(16)}`} on an established connection`);
+    }
+  }
+
+  /** The receiver found a malformed PDU. */
+  private receiveError(): never {
+    const r = this.rx;
+    this.sendTermReq(r.fes, r.fei, r.offendingHeader());
+    return this.fatal('PROTOCOL', `protocol error from ${this.peer} (qid ${this.qid}): ${r.error}`);
   }
 
   private badCid(what: string, cid: number): never {
@@ -678,66 +595,42 @@ export class TcpQpair implements IoQpair {
 
   private onCapsuleResp(): void {
     this.rxCapsuleResp++;
-    const r = this.reader;
-    const b = r.start + 8;
-    const dv = r.dv;
-    const cid = dv.getUint16(b + 12, true);
-    const status = dv.getUint16(b + 14, true) & 0xfffe;
+    const dv = this.rx.hdv;
+    const b = 8;
+    const cid = dv.getUint16(b + CqeOffset.CID, true);
+    const status = dv.getUint16(b + CqeOffset.STATUS, true) & 0xfffe;
     if (cid >= this.depth || this.state[cid] !== INFLIGHT) this.badCid('CapsuleResp', cid);
     if (status === 0 && this.kind[cid] === K_READ && this.xfer[cid] !== this.len[cid]) {
       this.protocolError(`CapsuleResp with success for CID ${cid} after ${this.xfer[cid]} of ${this.len[cid]} data bytes`);
     }
-    this.cqeDw0 = dv.getUint32(b, true);
-    this.cqeDw1 = dv.getUint32(b + 4, true);
+    this.cqeDw0 = dv.getUint32(b + CqeOffset.DW0, true);
+    this.cqeDw1 = dv.getUint32(b + CqeOffset.DW1, true);
     const xs = this.xferStatus[cid]!;
     this.completeSlot(cid, xs !== 0 ? xs : status);
   }
 
+  /** The C2HData checked in onHeader has landed. */
   private onC2HData(): void {
     this.rxC2HData++;
-    const r = this.reader;
-    const s0 = r.start;
-    const dv = r.dv;
-    const cid = dv.getUint16(s0 + DataPduOffset.CCCID, true);
-    const datao = dv.getUint32(s0 + DataPduOffset.DATAO, true);
-    const datal = r.dataLen;
-    const flags = r.flags;
-    if (cid >= this.depth || this.state[cid] !== INFLIGHT) this.badCid('C2HData', cid);
-    if (this.kind[cid] !== K_READ) this.protocolError(`C2HData for CID ${cid}, which is not a read`);
-    const got = this.xfer[cid]!;
-    const len = this.len[cid]!;
-    if (datao !== got) this.protocolError(`C2HData for CID ${cid} at offset ${datao}, expected ${got}`);
-    if (datao + datal > len) this.protocolError(`C2HData for CID ${cid} carries bytes ${datao}..${datao + datal} of a ${len}-byte transfer`);
-    if (r.ddgstOk) {
-      const o = this.bufOff[cid]! + datao;
-      native.copy(this.bufs[cid]!, o, r.buf, r.dataOff, datal);
-    } else {
-      this.xferStatus[cid] = DATA_TRANSFER_ERROR_STATUS;
-    }
-    const now = got + datal;
-    this.xfer[cid] = now;
-    if ((flags & PduFlags.LAST_PDU) !== 0) {
-      if (now !== len) this.protocolError(`C2HData for CID ${cid} marked last after ${now} of ${len} bytes`);
-      if ((flags & PduFlags.SUCCESS) !== 0) {
-        this.rxC2HSuccess++;
-        this.cqeDw0 = 0;
-        this.cqeDw1 = 0;
-        this.completeSlot(cid, this.xferStatus[cid]!);
-      }
-    } else if ((flags & PduFlags.SUCCESS) !== 0) {
-      this.protocolError(`C2HData for CID ${cid} with SUCCESS but without LAST_PDU`);
+    const r = this.rx;
+    const cid = r.hdv.getUint16(DataPduOffset.CCCID, true);
+    if (!r.ddgstOk) this.xferStatus[cid] = DATA_TRANSFER_ERROR_STATUS;
+    this.xfer[cid] = this.xfer[cid]! + r.dataLen;
+    if ((r.flags & (PduFlags.LAST_PDU | PduFlags.SUCCESS)) === (PduFlags.LAST_PDU | PduFlags.SUCCESS)) {
+      this.rxC2HSuccess++;
+      this.cqeDw0 = 0;
+      this.cqeDw1 = 0;
+      this.completeSlot(cid, this.xferStatus[cid]!);
     }
   }
 
   private onR2T(): void {
     this.rxR2T++;
-    const r = this.reader;
-    const s0 = r.start;
-    const dv = r.dv;
-    const cid = dv.getUint16(s0 + DataPduOffset.CCCID, true);
-    const ttag = dv.getUint16(s0 + DataPduOffset.TTAG, true);
-    const r2to = dv.getUint32(s0 + DataPduOffset.DATAO, true);
-    const r2tl = dv.getUint32(s0 + DataPduOffset.DATAL, true);
+    const dv = this.rx.hdv;
+    const cid = dv.getUint16(DataPduOffset.CCCID, true);
+    const ttag = dv.getUint16(DataPduOffset.TTAG, true);
+    const r2to = dv.getUint32(DataPduOffset.DATAO, true);
+    const r2tl = dv.getUint32(DataPduOffset.DATAL, true);
     if (cid >= this.depth || this.state[cid] !== INFLIGHT) this.badCid('R2T', cid);
     if (this.kind[cid] !== K_WRITE_R2T) this.protocolError(`R2T for CID ${cid}, which has no data to send on request`);
     const sent = this.xfer[cid]!;
@@ -750,33 +643,32 @@ export class TcpQpair implements IoQpair {
   }
 
   private onTermReq(): void {
-    const r = this.reader;
-    const fes = r.dv.getUint16(r.start + 8, true);
-    const fei = r.dv.getUint32(r.start + 10, true);
+    const dv = this.rx.hdv;
+    const fes = dv.getUint16(TermReqOffset.FES, true);
+    const fei = dv.getUint32(TermReqOffset.FEI, true);
     this.fatal('TERMINATED',
       `${this.peer} terminated the connection (qid ${this.qid}): C2HTermReq ${fesName(fes)} (FES 0x${fes.toString(16)}, FEI 0x${fei.toString(16)})`);
   }
 
   private protocolError(msg: string): never {
-    const r = this.reader;
-    this.sendTermReq(0x01, 0, r.buf.slice(r.start, r.start + Math.min(r.hlen || 24, 128)));
+    const r = this.rx;
+    this.sendTermReq(0x01, 0, r.hdr.slice(0, Math.min(r.hlen || 24, 128)));
     return this.fatal('PROTOCOL', `protocol error from ${this.peer} (qid ${this.qid}): ${msg}`);
   }
 
   /** Best effort: one non-blocking send of an H2CTermReq when the stream is at a PDU boundary. */
   private sendTermReq(fes: number, fei: number, hdr: Uint8Array): void {
-    if (this.sock < 0 || this.midPdu) return;
+    if (this.sock < 0 || this.sq.midPdu) return;
     // Queued PDUs that did not go out yet are dropped: the connection is going away.
-    this.sHead = 0;
-    this.sTail = 0;
-    const t = new Uint8Array(24 + 128);
-    const n = encodeTermReq(t, 0, PduType.H2CTermReq, fes, fei, hdr);
-    native.send(this.sock, t, 0, n);
+    this.sq.discard();
+    this.sq.putTermReq(PduType.H2CTermReq, fes, fei, hdr);
+    this.sq.flush(this.sock);
   }
 
   private fatal(code: TransportErrorCode, message: string): never {
     const e = new TransportError(message, code);
     this.failure = e;
+    this.rx.abort();
     if (this.sock >= 0) {
       native.close(this.sock);
       this.sock = -1;

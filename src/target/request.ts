@@ -1,0 +1,68 @@
+// The target core's view of one command: its SQE (read through src/nvme accessors), its host-to-
+// controller data, and how to answer it. Request objects are preallocated per queue slot and reused;
+// nothing is allocated per command. The queue that carries the command (TcpConnection for NVMe/TCP)
+// implements TargetQueue; the admin, Fabrics and I/O handlers see only these two types.
+import { sqeCid } from '../nvme/sqe.js';
+import type { TargetController } from './controller.js';
+import type { NamespaceBackend } from './namespace.js';
+import type { ReactorContext, SubsystemRuntime } from './reactor-context.js';
+
+/** The transport side of a queue, as the handlers use it. */
+export interface TargetQueue {
+  readonly ctx: ReactorContext;
+  /** ConnState value. */
+  readonly state: number;
+  /** -1 until Connect. */
+  readonly qid: number;
+  readonly ctrl: TargetController | null;
+  readonly subsys: SubsystemRuntime | null;
+  /** The host disabled SQ flow control (a read may end with its data, without a CapsuleResp). */
+  readonly sqFlowOff: boolean;
+  describe(): string;
+  /** Completion queue entry for req (status, DW0, DW1; SQHD -1: the queue's current head); frees req. */
+  complete(req: TargetRequest, status: number, dw0: number, dw1: number, sqhd: number): void;
+  /** Sends data to the host for req: by reference when `stable` (buf stays unchanged until sent), else copied. */
+  sendData(req: TargetRequest, buf: Uint8Array, off: number, len: number, stable: boolean): void;
+  /**
+   * A successful read: buf[off, off+len) sent by reference (it must stay unchanged until sent), then
+   * the completion (merged into the data when the transport allows); frees req.
+   */
+  completeRead(req: TargetRequest, buf: Uint8Array, off: number, len: number): void;
+  /** Asks the host for req's `len` bytes of data to land in ns at byteOff (a Write without in-capsule data). */
+  receiveWrite(req: TargetRequest, ns: NamespaceBackend, byteOff: number, len: number): void;
+  /** Frees req without an answer (an Asynchronous Event Request parked until the association ends). */
+  park(req: TargetRequest): void;
+  becomeAdmin(ctrl: TargetController, sqEntries: number, flowOff: boolean, subsys: SubsystemRuntime | null): void;
+  becomeIo(qid: number, cntlid: number, slot: number, epoch: number, sqEntries: number, flowOff: boolean,
+    subsys: SubsystemRuntime, hostnqn: string): void;
+  /** Sends what is pending, then closes (Disconnect). */
+  gracefulClose(reason: string): void;
+}
+
+export class TargetRequest {
+  /** The 64-byte SQE (a view of this slot's part of the queue's SQE memory); read with sqe.ts accessors at 0. */
+  readonly sqe: Uint8Array;
+  readonly sqv: DataView;
+  /** Host-to-controller data that came with the command (in-capsule, or fetched by R2T before dispatch). */
+  data: Uint8Array | null = null;
+  dataOff = 0;
+  dataLen = 0;
+
+  constructor(readonly queue: TargetQueue, readonly slot: number, sqeMemory: ArrayBuffer) {
+    this.sqe = new Uint8Array(sqeMemory, slot * 64, 64);
+    this.sqv = new DataView(sqeMemory, slot * 64, 64);
+  }
+
+  get cid(): number { return sqeCid(this.sqv, 0); }
+
+  /** Completes the command (CapsuleResp for NVMe/TCP) and frees the request. */
+  complete(status: number, dw0 = 0, dw1 = 0, sqhd = -1): void {
+    this.queue.complete(this, status, dw0, dw1, sqhd);
+  }
+
+  /** Controller-to-host data copied out of buf (admin data built in scratch memory), then success. */
+  sendDataAndComplete(buf: Uint8Array, off: number, len: number, dw0 = 0): void {
+    if (len > 0) this.queue.sendData(this, buf, off, len, false);
+    this.complete(0, dw0);
+  }
+}
