@@ -6,10 +6,10 @@
 // queues every answer (ICResp, CapsuleResp, C2HData, R2T, C2HTermReq) on the shared PduSendQueue and
 // flushes it with one sendmsg at the end of the pass. Writes that do not fit in the capsule get ONE
 // R2T for the whole length (what Linux and SPDK targets do) and their H2CData lands straight in the
-// namespace's memory. Read data is sent from the namespace's memory (RAM) or one shared zero buffer
-// (null), by reference. That is safe: the command's completion follows its data in the stream, so a
-// host cannot see the read complete (and write those blocks again) before the data was sent, and
-// commands that overlap in time have no defined order (NVMe base spec, "Command Ordering"). Protocol
+// namespace's memory. Null reads are sent from one shared zero buffer by reference; RAM reads are
+// copied into the send queue when handled: sent by reference, a write landing in the same blocks (in
+// this pass or while the socket is full) would tear the read's blocks, which a drive's atomic unit
+// (one block, AWUN 0) forbids, and break its data digest (found by --verify with 64 KiB randrw). Protocol
 // violations get a C2HTermReq with the offending header, then the socket is shut down and closed;
 // nothing here throws out of poll().
 import { EAGAIN, errnoName, native } from '../native/index.js';
@@ -520,14 +520,15 @@ export class TcpConnection implements TargetQueue, PduHandler {
   }
 
   /**
-   * A successful read: its data by reference (buf unchanged until sent, see the file comment), ending
+   * A successful read: its data by reference when it never changes (null), else a snapshot, ending
    * with C2HData SUCCESS when the host turned SQ flow control off, else followed by a CapsuleResp.
    */
-  completeRead(req: TargetRequest, buf: Uint8Array, off: number, len: number): void {
+  completeRead(req: TargetRequest, buf: Uint8Array, off: number, len: number, stable: boolean): void {
     const sq = this.sq;
     const success = this.sqFlowOff;
     sq.beginDataPdu(PduType.C2HData, success ? PduFlags.LAST_PDU | PduFlags.SUCCESS : PduFlags.LAST_PDU, req.cid, 0, 0, len);
-    sq.payload(buf, off, len);
+    if (stable) sq.payload(buf, off, len);
+    else sq.payloadCopy(buf, off, len);
     sq.endDataPdu();
     if (success) this.release(req);
     else this.complete(req, ST.OK, 0, 0, -1);

@@ -56,7 +56,7 @@ export function handleIo(req: TargetRequest): void {
         q.sendData(req, readStage, 0, len, false);
         req.complete(ST.OK);
       } else {
-        q.completeRead(req, mem, ns.refOff, len);
+        q.completeRead(req, mem, ns.refOff, len, ns.stableReads);
       }
       const k = q.ctx.counters;
       k.readCmds++;

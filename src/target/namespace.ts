@@ -24,6 +24,11 @@ export interface NamespaceBackend {
   locateWrite(byteOff: number, len: number): Uint8Array | null;
   /** Offset set by the last successful locate() / locateWrite(). */
   refOff: number;
+  /**
+   * True when memory from locate() never changes (null: one zero buffer), so reads may be sent from it
+   * by reference; false when writes land in it (RAM), so a read takes a snapshot.
+   */
+  readonly stableReads: boolean;
   /** Copies [byteOff, byteOff+len) of the namespace into dst at dstOff. */
   read(dst: Uint8Array, dstOff: number, byteOff: number, len: number): void;
   /** Copies src[srcOff, srcOff+len) into the namespace at byteOff. */
@@ -46,6 +51,7 @@ export const DEFAULT_RAM_CHUNK = 1024 * 1024 * 1024;
 /** RAM namespace: SharedArrayBuffer chunks (≤ 1 GiB each) shared by all reactors; copies split at chunk edges. */
 export class RamNamespace implements NamespaceBackend {
   readonly kind = 'ram';
+  readonly stableReads = false;
   readonly blocks: number;
   readonly sizeBytes: number;
   private readonly chunks: Uint8Array[];
@@ -130,6 +136,7 @@ export class RamNamespace implements NamespaceBackend {
 /** Null namespace (like SPDK's null bdev): no storage; reads return zeroes, writes are discarded. */
 export class NullNamespace implements NamespaceBackend {
   readonly kind = 'null';
+  readonly stableReads = true;
   readonly blocks: number;
   readonly sizeBytes: number;
   constructor(sizeBytes: number, readonly blockSize: number) {
@@ -165,6 +172,7 @@ export class NullNamespace implements NamespaceBackend {
 /** File namespace: pread/pwrite on a file descriptor opened read-write by each reactor thread. */
 export class FileNamespace implements NamespaceBackend {
   readonly kind = 'file';
+  readonly stableReads = false;
   readonly blocks: number;
   readonly sizeBytes: number;
   private fd: number;

@@ -24,10 +24,12 @@ export interface TargetQueue {
   /** Sends data to the host for req: by reference when `stable` (buf stays unchanged until sent), else copied. */
   sendData(req: TargetRequest, buf: Uint8Array, off: number, len: number, stable: boolean): void;
   /**
-   * A successful read: buf[off, off+len) sent by reference (it must stay unchanged until sent), then
-   * the completion (merged into the data when the transport allows); frees req.
+   * A successful read: buf[off, off+len), then the completion (merged into the data when the transport
+   * allows); frees req. stable: buf never changes, so it may be sent by reference; otherwise the data is
+   * taken now (a write landing in those blocks before the socket takes them must not tear the read:
+   * one block is the atomic unit, Identify AWUN/NAWUN = 0).
    */
-  completeRead(req: TargetRequest, buf: Uint8Array, off: number, len: number): void;
+  completeRead(req: TargetRequest, buf: Uint8Array, off: number, len: number, stable: boolean): void;
   /** Asks the host for req's `len` bytes of data to land in ns at byteOff (a Write without in-capsule data). */
   receiveWrite(req: TargetRequest, ns: NamespaceBackend, byteOff: number, len: number): void;
   /** Frees req without an answer (an Asynchronous Event Request parked until the association ends). */

@@ -93,7 +93,7 @@ if (peerGate(SUITE)) {
       expect(stillAlive).toBe(false);
     }, 60_000);
 
-    it('--compare-modes --target spdk: poll run, interrupt run (nvmf_tgt restarted with --interrupt-mode), comparison', () => {
+    it('--compare-modes --target spdk: poll, interrupt and adaptive runs (nvmf_tgt restarted with --interrupt-mode), comparison', () => {
       const rd = join(dir, 'cmp');
       const r = spawnSync(process.execPath, [CLI, '-q', '8', '-s', '4096', '-w', 'randread', '-t', '1', '--compare-modes',
         '--idle-time', '1', '--results-dir', rd, '--target', 'spdk', '--spdk-bin', SPDK_NVMF_TGT, '--target-ns', 'null:64MiB',
@@ -101,10 +101,12 @@ if (peerGate(SUITE)) {
       expect(r.status, r.stderr).toBe(0);
       const files = readdirSync(rd);
       const runs = files.filter((f) => f.startsWith('nvmf-perf-randread-')).map((f) => JSON.parse(readFileSync(join(rd, f), 'utf8')) as PerfResult);
-      expect(runs).toHaveLength(2);
+      // poll, interrupt (--spin-us 0) and adaptive (the initiator spins; nvmf_tgt has no such knob).
+      expect(runs).toHaveLength(3);
+      expect(runs.map((x) => x.config.mode).sort()).toEqual(['interrupt', 'interrupt', 'poll']);
       const byMode = new Map(runs.map((x) => [x.config.mode, x]));
-      for (const mode of ['poll', 'interrupt'] as const) {
-        const x = byMode.get(mode)!;
+      for (const x of runs) {
+        const mode = x.config.mode;
         expect(validateResult(x)).toEqual([]);
         expect(x.status).toBe('complete');
         expect(x.total.read.ios).toBeGreaterThan(0);
@@ -114,8 +116,8 @@ if (peerGate(SUITE)) {
       }
       expect(byMode.get('poll')!.targetCpu!.pid).not.toBe(byMode.get('interrupt')!.targetCpu!.pid);
       const cmpFile = files.find((f) => f.startsWith('nvmf-perf-compare-modes-'))!;
-      const cmp = JSON.parse(readFileSync(join(rd, cmpFile), 'utf8')) as { rows: Array<{ mode: string; iops: number; targetIdleCores: number }> };
-      expect(cmp.rows.map((x) => x.mode)).toEqual(['poll', 'interrupt']);
+      const cmp = JSON.parse(readFileSync(join(rd, cmpFile), 'utf8')) as { rows: Array<{ variant: string; iops: number; targetIdleCores: number }> };
+      expect(cmp.rows.map((x) => x.variant)).toEqual(['poll', 'interrupt', 'adaptive']);
       expect(cmp.rows.every((x) => x.iops > 0 && x.targetIdleCores >= 0)).toBe(true);
       expect(r.stdout).toMatch(/interrupt vs poll/);
       for (const x of runs) expect(pidAlive(x.targetCpu!.pid)).toBe(false);
