@@ -73,6 +73,9 @@ export interface NativeAddon {
   currentCpu(): number;
   /** Linux thread id of the caller (gettid). */
   gettid(): number;
+  /** _exit(code) at once: no exit handlers, no joining of worker threads (which process.exit does,
+   *  forever if one is blocked in a system call). */
+  exitNow(code: number): never;
   /** CLOCK_MONOTONIC in ns, as a double (exact below 2^53). */
   monoNs(): number;
   /** CLOCK_THREAD_CPUTIME_ID of the calling thread in ns. */
@@ -153,7 +156,7 @@ const ADDON_URL = new URL('../../native/build/Release/nvmf_native.node', import.
 const REQUIRED: readonly (keyof NativeAddon)[] = [
   'tcpConnect', 'tcpListen', 'localPort', 'peerAddress', 'accept', 'send', 'send2', 'recv', 'close',
   'shutdown', 'setSocketBuffers', 'epollCreate', 'epollCtl', 'epollWait', 'eventfdCreate',
-  'eventfdWrite', 'eventfdRead', 'pollFd', 'pinThread', 'allowedCpus', 'currentCpu', 'gettid',
+  'eventfdWrite', 'eventfdRead', 'pollFd', 'pinThread', 'allowedCpus', 'currentCpu', 'gettid', 'exitNow',
   'monoNs', 'threadCpuNs', 'processCpuNs', 'threadCpuNsOf', 'crc32c', 'copy', 'watchFd',
 ];
 
