@@ -15,8 +15,9 @@ const Q_WORDS = Q_RING + CONN_QUEUE_CAP * 2;
 export const STATS_FIELDS = {
   BUSY_NS: 0, IDLE_NS: 1, CPU_NS: 2, PASSES: 3, CONNECTIONS: 4, UPDATED_NS: 5, COMMANDS: 6, RUNNING: 7,
   ADMIN_QPAIRS: 8, IO_QPAIRS: 9, ADMIN_QPAIRS_TOTAL: 10, IO_QPAIRS_TOTAL: 11, IO_COMMANDS: 12,
+  SLEEPS: 13, WAKEUPS: 14, SOCKET_WAKEUPS: 15, CONN_BUFFER_MAX: 16,
 } as const;
-const STATS_STRIDE = 16;
+const STATS_STRIDE = 18;
 
 export const SMART_FIELDS = { READ_CMDS: 0, WRITE_CMDS: 1, READ_UNITS: 2, WRITE_UNITS: 3 } as const;
 const SMART_WORDS = 8;
@@ -42,6 +43,14 @@ export interface ReactorStats {
   commands: number;
   /** Reads and writes completed. */
   ioCommands: number;
+  /** Interrupt mode: epoll_wait calls (0 in poll mode). */
+  sleeps: number;
+  /** Interrupt mode: sleeps ended by another thread through the eventfd (new socket, controller gone, stop). */
+  wakeups: number;
+  /** Interrupt mode: sleeps ended by socket readiness. */
+  socketWakeups: number;
+  /** Largest receive + send buffer one connection held (bytes): bounded even when a host stops reading. */
+  connBufferMax: number;
 }
 
 export class ControlBlock {
@@ -111,7 +120,8 @@ export class ControlBlock {
     return { index: r, cpu, busyNs: s[F.BUSY_NS]!, idleNs: s[F.IDLE_NS]!, cpuNs: s[F.CPU_NS]!, passes: s[F.PASSES]!,
       connections: s[F.CONNECTIONS]!, adminQpairs: s[F.ADMIN_QPAIRS]!, ioQpairs: s[F.IO_QPAIRS]!,
       adminQpairsTotal: s[F.ADMIN_QPAIRS_TOTAL]!, ioQpairsTotal: s[F.IO_QPAIRS_TOTAL]!, commands: s[F.COMMANDS]!,
-      ioCommands: s[F.IO_COMMANDS]! };
+      ioCommands: s[F.IO_COMMANDS]!, sleeps: s[F.SLEEPS]!, wakeups: s[F.WAKEUPS]!, socketWakeups: s[F.SOCKET_WAKEUPS]!,
+      connBufferMax: s[F.CONN_BUFFER_MAX]! };
   }
 
   /** Reactors add their SMART deltas every few ms (BigInt conversion there, not per I/O). */

@@ -41,6 +41,10 @@ export class Reactor implements ReactorContext {
   private busyNs = 0;
   private idleNs = 0;
   private passes = 0;
+  private sleeps = 0;
+  private wakeups = 0;
+  private socketWakeups = 0;
+  private connBufferMax = 0;
   private nextConnId = 1;
   private epfd = -1;
   private readonly wakeFd: number;
@@ -159,6 +163,8 @@ export class Reactor implements ReactorContext {
     const conns = this.conns;
     for (let i = 0; i < conns.length; i++) {
       const c = conns[i]!;
+      const bytes = c.out.length + c.reader.buf.length;
+      if (bytes > this.connBufferMax) this.connBufferMax = bytes;
       c.tick(now);
       if (c.state === ConnState.Closed) { this.remove(i); i--; }
     }
@@ -186,6 +192,10 @@ export class Reactor implements ReactorContext {
     s[F.IO_QPAIRS_TOTAL] = k.ioQpairs;
     s[F.COMMANDS] = k.commands;
     s[F.IO_COMMANDS] = this.ioDone + k.readCmds + k.writeCmds;
+    s[F.SLEEPS] = this.sleeps;
+    s[F.WAKEUPS] = this.wakeups;
+    s[F.SOCKET_WAKEUPS] = this.socketWakeups;
+    s[F.CONN_BUFFER_MAX] = this.connBufferMax;
     s[F.UPDATED_NS] = now;
   }
 
@@ -204,13 +214,19 @@ export class Reactor implements ReactorContext {
       if (dl > 0) timeoutMs = Math.min(timeoutMs, Math.max(0, Math.ceil((dl - now) / 1e6)));
     }
     this.publishStats(now);
+    this.sleeps++;
     const n = native.epollWait(this.epfd, this.events, timeoutMs);
+    let sockets = false;
     for (let i = 0; i < n; i++) {
       if ((this.events[2 * i]! >>> 0) === WAKE_TAG) {
         native.eventfdRead(this.wakeFd);
+        this.wakeups++;
         this.forceTick = true; // a controller may have gone away: check epochs now
+      } else {
+        sockets = true;
       }
     }
+    if (sockets) this.socketWakeups++;
     const t = native.monoNs();
     this.idleNs += t - now;
     this.nowNs = t;

@@ -20,6 +20,12 @@ export function targetRpcMethods(t: RunningTarget): Record<string, RpcHandler> {
         connections: s.connections,
         qpairs: s.adminQpairs + s.ioQpairs,
         lw_threads: [{ name: `nvmf_tgt_poll_group_${s.index}`, id: s.index + 1 }],
+        // Not SPDK's: loop passes and, in interrupt mode, epoll sleeps and what ended them.
+        passes: s.passes,
+        sleeps: s.sleeps,
+        wakeups: s.wakeups,
+        socket_wakeups: s.socketWakeups,
+        conn_buffer_max: s.connBufferMax,
       })),
     }),
     nvmf_get_stats: (): JsonValue => ({
