@@ -16,6 +16,10 @@ export interface ReactorParams {
   interruptMode: boolean;
   limits: ControllerLimits;
   maxIoQueues: number;
+  /** KATO given to a discovery controller connected with KATO 0 (ms). */
+  discoveryKatoMs: number;
+  /** Drop a connection whose host has read none of its capped output for this long (ms). */
+  stalledDropMs: number;
   logLevel: TargetLogLevel;
   subsystem: SubsystemDescriptor;
   namespaces: NamespaceShared[];

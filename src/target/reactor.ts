@@ -45,6 +45,9 @@ export class Reactor implements ReactorContext {
   private wakeups = 0;
   private socketWakeups = 0;
   private connBufferMax = 0;
+  /** Connections with unsent output: send position last seen and since when (ns). */
+  private readonly unsentSince = new Map<TcpConnection, { head: number; sinceNs: number }>();
+  private readonly stalledDropNs: number;
   private nextConnId = 1;
   private epfd = -1;
   private readonly wakeFd: number;
@@ -58,6 +61,7 @@ export class Reactor implements ReactorContext {
     this.stats = this.control.statsRow(this.index);
     this.nvm = new SubsystemRuntime(params.subsystem, params.namespaces);
     this.wakeFd = params.wakeFds[this.index]!;
+    this.stalledDropNs = params.stalledDropMs * 1e6;
     if (params.interruptMode) {
       this.epfd = native.epollCreate();
       native.epollCtl(this.epfd, EPOLL_CTL_ADD, this.wakeFd, EPOLLIN, WAKE_TAG);
@@ -153,8 +157,31 @@ export class Reactor implements ReactorContext {
     return n;
   }
 
+  /**
+   * Output is capped per connection (the connection stops taking commands while it has more than a
+   * few MiB unsent), so a host that stops reading costs bounded memory; one that reads nothing at
+   * all for stalledDropMs while the socket is full is dropped, so it cannot hold that memory forever.
+   */
+  private dropIfNotReading(c: TcpConnection, now: number): void {
+    if (c.outPending === 0 || c.state >= ConnState.Closing) {
+      if (this.unsentSince.size > 0) this.unsentSince.delete(c);
+      return;
+    }
+    const seen = this.unsentSince.get(c);
+    if (!seen || seen.head !== c.outHead) {
+      this.unsentSince.set(c, { head: c.outHead, sinceNs: now });
+      return;
+    }
+    if (now - seen.sinceNs > this.stalledDropNs) {
+      this.unsentSince.delete(c);
+      this.log('warn', `${c.describe()}: the host read none of its ${c.outPending} bytes of responses for ${this.params.stalledDropMs / 1000} s: dropping the connection`);
+      c.close('host stopped reading');
+    }
+  }
+
   private remove(i: number): void {
     const conns = this.conns;
+    if (this.unsentSince.size > 0) this.unsentSince.delete(conns[i]!);
     conns[i] = conns[conns.length - 1]!;
     conns.pop();
   }
@@ -165,6 +192,7 @@ export class Reactor implements ReactorContext {
       const c = conns[i]!;
       const bytes = c.out.length + c.reader.buf.length;
       if (bytes > this.connBufferMax) this.connBufferMax = bytes;
+      this.dropIfNotReading(c, now);
       c.tick(now);
       if (c.state === ConnState.Closed) { this.remove(i); i--; }
     }

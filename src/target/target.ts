@@ -166,7 +166,7 @@ export async function startTarget(config: TargetConfig): Promise<RunningTarget> 
       const params: ReactorParams = {
         index, cpu, interruptMode: config.interruptMode,
         limits: { maxQueueDepth: config.maxQueueDepth, inCapsuleDataSize: config.inCapsuleDataSize, maxIoSize: config.maxIoSize },
-        maxIoQueues: config.maxIoQueues, logLevel: config.logLevel, subsystem, namespaces: shared, listeners,
+        maxIoQueues: config.maxIoQueues, discoveryKatoMs: config.discoveryKatoMs, stalledDropMs: config.stalledDropMs, logLevel: config.logLevel, subsystem, namespaces: shared, listeners,
         startedAtMs, controlSab: control.sab, registrySab: registry.sab, wakeFds: [...wakeFds], reactors: n,
       };
       const w = new Worker(workerPath, { workerData: params, name: `nvmf-perf reactor ${index}` });
