@@ -90,6 +90,8 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
   let sampler = opts.targetSampler;
   let ownSampler: RpcTargetSampler | undefined;
   let launchedMode: 'poll' | 'interrupt' = config.mode;
+  /** A signal asked us to stop: tear down without waiting on the target (it may be what hangs). */
+  let signalled = false;
 
   try {
     // 1. Targets.
@@ -204,6 +206,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     };
     const onSignal = (sig: NodeJS.Signals): void => {
       if (status === 'interrupted') { log(`second ${sig}: exiting now`); process.exit(ExitCode.Interrupted); }
+      signalled = true;
       progressPrinter.done();
       log(`${sig}: stopping the run; results so far will be written`);
       stopWith('interrupted', `interrupted by ${sig}`);
@@ -335,7 +338,9 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     return { result, path, exitCode };
   } finally {
     for (const c of controllers) {
-      try { c.shutdown(); } catch { /* the target may be gone */ }
+      // After a signal, no CC.SHN handshake: its synchronous commands wait up to 30 s each on a
+      // target that stopped answering, and the user asked to stop now. The sockets close either way.
+      try { if (signalled) c.disconnect(); else c.shutdown(); } catch { /* the target may be gone */ }
     }
     ownSampler?.stop();
     if (pool) await pool.destroy();

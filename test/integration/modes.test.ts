@@ -108,14 +108,14 @@ describe('target RPC', () => {
 
 describe('open loop', () => {
   // Whether a machine sustains a rate is measured by bench/; here: the schedule is a ceiling (never
-  // more I/O than scheduled) and each second of the timeline stays under it.
+  // more I/O than scheduled over the run; a single second may hold more, when I/O scheduled during a
+  // stall of the machine is issued late, as it must be).
   it('--rate-iops 2000: never more I/O than the schedule allows', () => {
     const { result, stdout } = perf(['-q', '16', '-s', '4096', '-w', 'randread', '-t', '3', '--rate-iops', '2000', '--target-ns', 'ram:64MiB']);
     expect(result.rate).toMatchObject({ requestedIops: 2000 });
     expect(typeof result.rate!.sustained).toBe('boolean');
     expect(result.total.total.ios).toBeGreaterThan(0);
     expect(result.total.total.ios).toBeLessThanOrEqual(Math.ceil(2000 * result.durationSec) + 16);
-    for (const p of result.timeline) expect(p.iops * p.intervalSec).toBeLessThanOrEqual(Math.ceil(2000 * p.intervalSec) + 16);
     expect(stdout).toMatch(/requested 2,?000 IOPS/);
   });
 
