@@ -312,6 +312,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       METHOD("allowedCpus", nv_fn_allowed_cpus),
       METHOD("currentCpu", nv_fn_current_cpu),
       METHOD("gettid", nv_fn_gettid),
+      METHOD("exitNow", nv_fn_exit_now),
       METHOD("monoNs", nv_fn_mono_ns),
       METHOD("monoNsInto", nv_fn_mono_ns_into),
       METHOD("threadCpuNs", nv_fn_thread_cpu_ns),

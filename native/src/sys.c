@@ -88,6 +88,15 @@ napi_value nv_fn_current_cpu(napi_env env, napi_callback_info info) {
 
 napi_value nv_fn_gettid(napi_env env, napi_callback_info info) { return nv_int(env, gettid()); }
 
+/* exitNow(code): _exit(2) at once. process.exit() joins every worker thread first, and a thread
+   blocked in a system call never joins; a stop that has given up on such a thread ends here. */
+napi_value nv_fn_exit_now(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t code;
+  if (!nv_args(env, info, 1, argv, NULL) || !nv_int32(env, argv[0], "code", &code)) return NULL;
+  _exit(code & 0xff);
+}
+
 static double clock_ns(clockid_t id) {
   struct timespec ts;
   clock_gettime(id, &ts);

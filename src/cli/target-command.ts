@@ -10,6 +10,11 @@ import { JsonRpcServer } from '../rpc/server.js';
 import { targetRpcMethods } from '../target/rpc-methods.js';
 import { UsageError, UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
+import { writeStderrLine } from '../util/stderr-line.js';
+
+type StopReason = { signal?: NodeJS.Signals; failure?: string };
+/** From the stop request (signal, reactor failure, parent gone) to the end of the process, at most. */
+const STOP_DEADLINE_MS = 1500;
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -46,11 +51,28 @@ export async function runTargetCommand(flags: TargetFlags, rpcSocket?: string, e
   const config = parseTargetFlags(flags, native.allowedCpus(), online);
   if (rpcSocket !== undefined && rpcSocket.length === 0) throw new UsageError('--rpc-socket "": expected a path');
   // Signal handlers first: a launcher may send SIGTERM the moment it reads READY.
-  let onStop: (why: { signal?: NodeJS.Signals; failure?: string }) => void = () => undefined;
-  const stopRequested = new Promise<{ signal?: NodeJS.Signals; failure?: string }>((resolve) => { onStop = resolve; });
-  const onSignal = (signal: NodeJS.Signals): void => onStop({ signal });
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  let resolveStop: (why: StopReason) => void = () => undefined;
+  const stopRequested = new Promise<StopReason>((resolve) => { resolveStop = resolve; });
+  let stopping = false;
+  const onStop = (why: StopReason): void => {
+    if (stopping) return;
+    stopping = true;
+    // Whatever the stop waits for, the process ends within STOP_DEADLINE_MS of the request.
+    setTimeout(() => {
+      writeStderrLine(`nvmf-perf target: the stop did not finish within ${STOP_DEADLINE_MS} ms; exiting anyway\n`);
+      native.exitNow(why.failure ? ExitCode.RunFailed : ExitCode.Ok);
+    }, STOP_DEADLINE_MS).unref();
+    resolveStop(why);
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    // A second SIGINT/SIGTERM ends the process at once: with no listener left, Node restores the
+    // default action, which works even while the main thread is busy.
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    onStop({ signal });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const target = await startTarget(config);
   let rpc: JsonRpcServer | undefined;
   if (rpcSocket !== undefined) {
@@ -66,7 +88,7 @@ export async function runTargetCommand(flags: TargetFlags, rpcSocket?: string, e
   process.stdout.write(`${target.readyLine}\n`);
   const extra = target.listeners.slice(1).map((l) => `${l.host}:${l.port}`);
   const nsText = target.subsystem.namespaces.map((n) => `${n.nsid}=${n.label} (${n.blocks} × ${n.blockSize} B)`).join(', ');
-  process.stderr.write(`nvmf-perf target: ${config.subnqn} serial ${target.subsystem.serial}; namespaces ${nsText}; `
+  writeStderrLine(`nvmf-perf target: ${config.subnqn} serial ${target.subsystem.serial}; namespaces ${nsText}; `
     + `reactors on CPU ${config.reactorCpus.join(',')} (${config.interruptMode ? 'interrupt' : 'poll'} mode)`
     + `${extra.length ? `; also listening on ${extra.join(', ')}` : ''}\n`);
 
@@ -85,7 +107,12 @@ export async function runTargetCommand(flags: TargetFlags, rpcSocket?: string, e
   }
   const outcome = await stopRequested;
   await rpc?.close(rpcSocket);
-  await target.stop();
+  const stuck = await target.stop();
+  if (stuck.length > 0) {
+    // process.exit() would join the stuck reactor threads, i.e. wait forever.
+    writeStderrLine(`nvmf-perf target: reactor${stuck.length > 1 ? 's' : ''} ${stuck.join(', ')} did not stop; exiting anyway\n`);
+    native.exitNow(outcome.failure ? ExitCode.RunFailed : ExitCode.Ok);
+  }
   if (outcome.failure) throw new UserError(outcome.failure, ExitCode.RunFailed);
   process.exit(ExitCode.Ok);
 }

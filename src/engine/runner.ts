@@ -116,6 +116,8 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
   let sampler = opts.targetSampler;
   let ownSampler: RpcTargetSampler | undefined;
   let launchedMode: 'poll' | 'interrupt' = config.mode;
+  /** A signal asked us to stop: tear down without waiting on the target (it may be what hangs). */
+  let signalled = false;
 
   try {
     // 1. Targets.
@@ -233,7 +235,9 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
       if (status === 'complete') { status = s; error = why; }
       counters.stop();
     };
-    opts.control?.attach((why) => stopWith('interrupted', why));
+    // Stopped by the user (a signal in the command layer): disconnect without the CC.SHN handshake at the
+    // end, whose synchronous commands would wait their full timeout on a target that stopped answering.
+    opts.control?.attach((why) => { signalled = true; stopWith('interrupted', why); });
     void launched?.exited.then(({ code, signal }) => {
       stopWith('partial', `the target exited during the run (${signal ?? `exit code ${code}`})`);
     });
@@ -301,7 +305,9 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     };
   } finally {
     for (const c of controllers) {
-      try { c.shutdown(); } catch { /* the target may be gone */ }
+      // After a signal, no CC.SHN handshake: its synchronous commands wait up to 30 s each on a
+      // target that stopped answering, and the user asked to stop now. The sockets close either way.
+      try { if (signalled) c.disconnect(); else c.shutdown(); } catch { /* the target may be gone */ }
     }
     ownSampler?.stop();
     if (pool) await pool.destroy();

@@ -82,6 +82,9 @@ export interface NativeAddon {
   currentCpu(): number;
   /** Linux thread id of the caller (gettid). */
   gettid(): number;
+  /** _exit(code) at once: no exit handlers, no joining of worker threads (which process.exit does,
+   *  forever if one is blocked in a system call). */
+  exitNow(code: number): never;
   /** CLOCK_MONOTONIC in ns, as a double (exact below 2^53). */
   monoNs(): number;
   /** Writes CLOCK_MONOTONIC in ns into out[0] (no heap number is allocated, unlike monoNs()). */
@@ -167,7 +170,7 @@ const ADDON_URL = new URL('../../native/build/Release/nvmf_native.node', import.
 const REQUIRED: readonly (keyof NativeAddon)[] = [
   'tcpConnect', 'tcpListen', 'localPort', 'peerAddress', 'accept', 'send', 'send2', 'sendv', 'recv', 'recv2', 'close',
   'shutdown', 'setSocketBuffers', 'epollCreate', 'epollCtl', 'epollWait', 'eventfdCreate',
-  'eventfdWrite', 'eventfdRead', 'pollFd', 'pinThread', 'allowedCpus', 'currentCpu', 'gettid',
+  'eventfdWrite', 'eventfdRead', 'pollFd', 'pinThread', 'allowedCpus', 'currentCpu', 'gettid', 'exitNow',
   'monoNs', 'monoNsInto', 'threadCpuNs', 'processCpuNs', 'threadCpuNsOf', 'crc32c', 'crc32cv', 'copy', 'watchFd',
 ];
 

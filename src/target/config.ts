@@ -48,6 +48,10 @@ export interface TargetConfig {
   logLevel: TargetLogLevel;
   /** Size of each SharedArrayBuffer backing a ram namespace (tests inject small values). */
   ramChunkSize: number;
+  /** Keep-alive timeout of a discovery controller whose host asked for none (KATO 0), in ms. */
+  discoveryKatoMs: number;
+  /** A connection whose responses the host has not read for this long, with the output cap reached, is dropped (ms). */
+  stalledDropMs: number;
 }
 
 export const TARGET_DEFAULTS = {
@@ -64,6 +68,10 @@ export const TARGET_DEFAULTS = {
   maxIoQueues: 127,
   model: 'nvmf-perf target',
   ramChunkSize: 1024 * 1024 * 1024,
+  /** Linux nvmet's NVMET_DISC_KATO_MS: stale discovery associations (a host that connected and left
+   *  without closing, or spdk_nvme_discover waiting forever) go away. */
+  discoveryKatoMs: 120_000,
+  stalledDropMs: 30_000,
 } as const;
 
 const MAX_IO_SIZE_LIMIT = 8 * 1024 * 1024;
@@ -90,6 +98,8 @@ export function targetConfig(over: Partial<TargetConfig> = {}, allowedCpus?: num
     model: over.model ?? TARGET_DEFAULTS.model,
     logLevel: over.logLevel ?? 'warn',
     ramChunkSize: over.ramChunkSize ?? TARGET_DEFAULTS.ramChunkSize,
+    discoveryKatoMs: over.discoveryKatoMs ?? TARGET_DEFAULTS.discoveryKatoMs,
+    stalledDropMs: over.stalledDropMs ?? TARGET_DEFAULTS.stalledDropMs,
   };
 }
 

@@ -143,6 +143,10 @@ export class TcpConnection implements TargetQueue, PduHandler {
 
   get closed(): boolean { return this.state === ConnState.Closed; }
   get outPending(): number { return this.sq.pendingBytes; }
+  /** Bytes the host has taken so far (a host that stops reading stops moving it). */
+  get outHead(): number { return this.sq.sentBytes; }
+  /** Receive buffer plus send arena: what this connection holds in memory. */
+  get bufferBytes(): number { return this.rx.buf.length + this.sq.arena.length; }
   /** For logs: "qid 1 cntlid 3 from 127.0.0.1:5555". */
   describe(): string {
     const q = this.qid < 0 ? 'unconnected queue' : `qid ${this.qid}${this.cntlid ? ` cntlid ${this.cntlid}` : ''}`;

@@ -19,6 +19,10 @@ export const STATS_FIELDS = {
   SPIN_NS: 13, SLEEP_NS: 14, SLEEPS: 15, WAKEUPS: 16, SPIN_WINDOWS: 17, SPIN_HITS: 18,
   /** monoNs when the reactor went to sleep, 0 while awake: readers add the sleep so far. */
   SLEEPING_SINCE: 19,
+  /** Wake-ups through the reactor's eventfd (another reactor or the main thread), sleeps ended by a socket. */
+  EVENTFD_WAKEUPS: 20, SOCKET_WAKEUPS: 21,
+  /** Largest unsent output of one connection (bytes): what a host that stops reading makes us hold. */
+  CONN_BUFFER_MAX: 22,
 } as const;
 const STATS_STRIDE = 24;
 
@@ -54,6 +58,12 @@ export interface ReactorStats {
   commands: number;
   /** Reads and writes completed. */
   ioCommands: number;
+  /** Interrupt mode: wake-ups by another thread through the eventfd (new socket, controller gone, stop). */
+  eventfdWakeups: number;
+  /** Interrupt mode: sleeps ended by socket readiness. */
+  socketWakeups: number;
+  /** Largest receive + send buffer one connection held (bytes): bounded even when a host stops reading. */
+  connBufferMax: number;
 }
 
 export class ControlBlock {
@@ -128,7 +138,8 @@ export class ControlBlock {
       spinHits: s[F.SPIN_HITS]!, cpuNs: s[F.CPU_NS]!, passes: s[F.PASSES]!,
       connections: s[F.CONNECTIONS]!, adminQpairs: s[F.ADMIN_QPAIRS]!, ioQpairs: s[F.IO_QPAIRS]!,
       adminQpairsTotal: s[F.ADMIN_QPAIRS_TOTAL]!, ioQpairsTotal: s[F.IO_QPAIRS_TOTAL]!, commands: s[F.COMMANDS]!,
-      ioCommands: s[F.IO_COMMANDS]! };
+      ioCommands: s[F.IO_COMMANDS]!, eventfdWakeups: s[F.EVENTFD_WAKEUPS]!, socketWakeups: s[F.SOCKET_WAKEUPS]!,
+      connBufferMax: s[F.CONN_BUFFER_MAX]! };
   }
 
   /** Reactors add their SMART deltas every few ms (BigInt conversion there, not per I/O). */

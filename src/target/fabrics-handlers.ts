@@ -97,7 +97,7 @@ function connect(req: TargetRequest): void {
       return;
     }
     const ctrl = new TargetController(a.cntlid, a.slot, subsysIndex, discovery, hostnqn, hostid, 0, p.maxIoQueues, ctx.registry);
-    ctrl.setKato(kato, ctx.nowNs);
+    ctrl.setKato(kato === 0 && discovery ? p.discoveryKatoMs : kato, ctx.nowNs); // discovery: never without one (Linux nvmet)
     c.becomeAdmin(ctrl, sqsize + 1, flowOff, discovery ? null : ctx.nvm);
     ctx.log('info', `controller ${a.cntlid} created for ${hostnqn || '(empty host NQN)'} on ${discovery ? 'the discovery subsystem' : subnqn} (${c.describe()}, KATO ${ctrl.kato} ms)`);
     req.complete(ST.OK, a.cntlid, 0, flowOff ? 0xffff : 1);

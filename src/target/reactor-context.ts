@@ -1,6 +1,5 @@
 // What a reactor thread shares with its connections: parameters, the controller registry, the
 // control block, the opened namespaces with their prebuilt Identify data, and logging.
-import * as fs from 'node:fs';
 import type { ControlBlock } from './control.js';
 import type { ControllerLimits } from './identify-data.js';
 import { IDENTIFY_SIZE, buildIdentifyNamespace, buildNsDescriptors } from './identify-data.js';
@@ -8,6 +7,7 @@ import { openNamespace, type NamespaceBackend, type NamespaceShared } from './na
 import type { ControllerRegistry } from './registry.js';
 import type { ListenerInfo, SubsystemDescriptor } from './subsystem.js';
 import type { TargetLogLevel } from './config.js';
+import { writeStderrLine } from '../util/stderr-line.js';
 
 /** Everything a reactor thread is started with (structured-clonable, passed as workerData). */
 export interface ReactorParams {
@@ -18,6 +18,10 @@ export interface ReactorParams {
   spinUs: number;
   limits: ControllerLimits;
   maxIoQueues: number;
+  /** KATO given to a discovery controller connected with KATO 0 (ms). */
+  discoveryKatoMs: number;
+  /** Drop a connection whose host has read none of its capped output for this long (ms). */
+  stalledDropMs: number;
   logLevel: TargetLogLevel;
   subsystem: SubsystemDescriptor;
   namespaces: NamespaceShared[];
@@ -87,10 +91,8 @@ export interface ReactorContext {
   flushSmart(): void;
 }
 
-/** Writes one line to stderr synchronously (safe from a busy worker thread). */
+/** Writes one line to stderr, or drops it when stderr is not being read: a reactor never blocks on its log. */
 export function writeLogLine(level: TargetLogLevel, want: 'warn' | 'info', msg: string): void {
   if (level === 'silent' || (level === 'warn' && want === 'info')) return;
-  try {
-    fs.writeSync(2, `nvmf-perf target: ${msg}\n`);
-  } catch { /* stderr gone */ }
+  writeStderrLine(`nvmf-perf target: ${msg}\n`);
 }

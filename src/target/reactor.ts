@@ -41,6 +41,12 @@ export class Reactor implements ReactorContext {
   private readonly stats: Float64Array;
   /** Pass accounting and the spin-then-sleep decision. */
   private readonly wait: AdaptiveWait;
+  private eventfdWakeups = 0;
+  private socketWakeups = 0;
+  private connBufferMax = 0;
+  /** Connections with unsent output: send position last seen and since when (ns). */
+  private readonly unsentSince = new Map<TcpConnection, { head: number; sinceNs: number }>();
+  private readonly stalledDropNs: number;
   private nextConnId = 1;
   private epfd = -1;
   private readonly wakeFd: number;
@@ -55,6 +61,7 @@ export class Reactor implements ReactorContext {
     this.nvm = new SubsystemRuntime(params.subsystem, params.namespaces);
     this.wakeFd = params.wakeFds[this.index]!;
     this.wait = new AdaptiveWait(params.interruptMode, params.spinUs);
+    this.stalledDropNs = params.stalledDropMs * 1e6;
     if (params.interruptMode) {
       this.epfd = native.epollCreate();
       native.epollCtl(this.epfd, EPOLL_CTL_ADD, this.wakeFd, EPOLLIN, WAKE_TAG);
@@ -147,8 +154,31 @@ export class Reactor implements ReactorContext {
     return n;
   }
 
+  /**
+   * Output is capped per connection (the connection stops taking commands while it has more than a
+   * few MiB unsent), so a host that stops reading costs bounded memory; one that reads nothing at
+   * all for stalledDropMs while the socket is full is dropped, so it cannot hold that memory forever.
+   */
+  private dropIfNotReading(c: TcpConnection, now: number): void {
+    if (c.outPending === 0 || c.state >= ConnState.Closing) {
+      if (this.unsentSince.size > 0) this.unsentSince.delete(c);
+      return;
+    }
+    const seen = this.unsentSince.get(c);
+    if (!seen || seen.head !== c.outHead) {
+      this.unsentSince.set(c, { head: c.outHead, sinceNs: now });
+      return;
+    }
+    if (now - seen.sinceNs > this.stalledDropNs) {
+      this.unsentSince.delete(c);
+      this.log('warn', `${c.describe()}: the host read none of its ${c.outPending} bytes of responses for ${this.params.stalledDropMs / 1000} s: dropping the connection`);
+      c.close('host stopped reading');
+    }
+  }
+
   private remove(i: number): void {
     const conns = this.conns;
+    if (this.unsentSince.size > 0) this.unsentSince.delete(conns[i]!);
     conns[i] = conns[conns.length - 1]!;
     conns.pop();
   }
@@ -157,6 +187,9 @@ export class Reactor implements ReactorContext {
     const conns = this.conns;
     for (let i = 0; i < conns.length; i++) {
       const c = conns[i]!;
+      const bytes = c.bufferBytes;
+      if (bytes > this.connBufferMax) this.connBufferMax = bytes;
+      this.dropIfNotReading(c, now);
       c.tick(now);
       if (c.state === ConnState.Closed) { this.remove(i); i--; }
     }
@@ -182,6 +215,9 @@ export class Reactor implements ReactorContext {
     s[F.IO_QPAIRS_TOTAL] = k.ioQpairs;
     s[F.COMMANDS] = k.commands;
     s[F.IO_COMMANDS] = this.ioDone + k.readCmds + k.writeCmds;
+    s[F.EVENTFD_WAKEUPS] = this.eventfdWakeups;
+    s[F.SOCKET_WAKEUPS] = this.socketWakeups;
+    s[F.CONN_BUFFER_MAX] = this.connBufferMax;
     s[F.UPDATED_NS] = now;
   }
 
@@ -216,22 +252,31 @@ export class Reactor implements ReactorContext {
         timeoutMs = timeoutMs < 0 ? ms : Math.min(timeoutMs, ms);
       }
     }
-    this.publishWait();
+    // A host that stops reading must still be dropped while we sleep (no periodic wake-up otherwise).
+    for (const seen of this.unsentSince.values()) {
+      const ms = Math.max(0, Math.ceil((seen.sinceNs + this.stalledDropNs - now) / 1e6));
+      timeoutMs = timeoutMs < 0 ? ms : Math.min(timeoutMs, ms);
+    }
+    this.publishStats(now);
     this.stats[STATS_FIELDS.SLEEPING_SINCE] = now;
     const n = native.epollWait(this.epfd, this.events, timeoutMs);
     this.stats[STATS_FIELDS.SLEEPING_SINCE] = 0;
     const conns = this.conns;
+    let sockets = false;
     for (let i = 0; i < n; i++) {
       const tag = this.events[2 * i]! >>> 0;
       if (tag === WAKE_TAG) {
         native.eventfdRead(this.wakeFd);
+        this.eventfdWakeups++;
         this.forceTick = true; // a controller may have gone away: check epochs now
         continue;
       }
+      sockets = true;
       for (let k = 0; k < conns.length; k++) {
         if (conns[k]!.id === tag) { conns[k]!.idlePasses = 0; break; }
       }
     }
+    if (sockets) this.socketWakeups++;
     const t = this.wait.now();
     this.wait.slept(now, t, n);
     this.nowNs = t;

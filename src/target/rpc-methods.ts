@@ -29,6 +29,10 @@ export function targetRpcMethods(t: RunningTarget): Record<string, RpcHandler> {
         connections: s.connections,
         qpairs: s.adminQpairs + s.ioQpairs,
         lw_threads: [{ name: `nvmf_tgt_poll_group_${s.index}`, id: s.index + 1 }],
+        // Not SPDK's: what ended the sleeps (another thread's eventfd, a socket), and buffering.
+        eventfd_wakeups: s.eventfdWakeups,
+        socket_wakeups: s.socketWakeups,
+        conn_buffer_max: s.connBufferMax,
       })),
     }),
     nvmf_get_stats: (): JsonValue => ({

@@ -20,6 +20,9 @@ import {
   deriveNamespaceIds, deriveSerial, type ListenerInfo, type NamespaceIdentity, type SubsystemDescriptor,
 } from './subsystem.js';
 
+/** How long stop() waits for the reactors to leave their loops before it terminates them. */
+const STOP_GRACE_MS = 800;
+
 export interface RunningTarget {
   readonly config: TargetConfig;
   /** Listening addresses with their real ports (in --listen order). */
@@ -38,8 +41,11 @@ export interface RunningTarget {
   controllers(): number;
   /** Resolves with an error message if a reactor dies unexpectedly (never on a normal stop). */
   readonly failed: Promise<string>;
-  /** Stops the reactors, closes every socket; idempotent. */
-  stop(): Promise<void>;
+  /**
+   * Stops the reactors, closes every socket; idempotent. Resolves within about STOP_GRACE_MS with
+   * the indexes of reactors that did not stop (normally none: a reactor blocked in a system call).
+   */
+  stop(): Promise<number[]>;
 }
 
 function sizeText(bytes: number): string {
@@ -160,7 +166,7 @@ export async function startTarget(config: TargetConfig): Promise<RunningTarget> 
       const params: ReactorParams = {
         index, cpu, interruptMode: config.interruptMode, spinUs: config.spinUs,
         limits: { maxQueueDepth: config.maxQueueDepth, inCapsuleDataSize: config.inCapsuleDataSize, maxIoSize: config.maxIoSize },
-        maxIoQueues: config.maxIoQueues, logLevel: config.logLevel, subsystem, namespaces: shared, listeners,
+        maxIoQueues: config.maxIoQueues, discoveryKatoMs: config.discoveryKatoMs, stalledDropMs: config.stalledDropMs, logLevel: config.logLevel, subsystem, namespaces: shared, listeners,
         startedAtMs, controlSab: control.sab, registrySab: registry.sab, wakeFds: [...wakeFds], reactors: n,
       };
       const w = new Worker(workerPath, { workerData: params, name: `nvmf-perf reactor ${index}` });
@@ -224,8 +230,17 @@ export async function startTarget(config: TargetConfig): Promise<RunningTarget> 
   const first = listeners[0]!;
   const readyLine = `READY trtype:TCP adrfam:IPv4 traddr:${first.host} trsvcid:${first.port} subnqn:${config.subnqn}`;
 
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
+  const exited = workers.map(() => false);
+  exits.forEach((e, i) => { void e.then(() => { exited[i] = true; }); });
+  const within = <T>(p: Promise<T>, ms: number): Promise<boolean> => {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      p.then(() => true),
+      new Promise<boolean>((r) => { timer = setTimeout(() => r(false), ms); }),
+    ]).finally(() => clearTimeout(timer));
+  };
+  let stopped: Promise<number[]> | undefined;
+  const stop = (): Promise<number[]> => {
     if (stopped) return stopped;
     stopping = true;
     stopped = (async () => {
@@ -233,17 +248,20 @@ export async function startTarget(config: TargetConfig): Promise<RunningTarget> 
       closeListeners();
       control.requestStop();
       for (const fd of wakeFds) { try { native.eventfdWrite(fd, 1); } catch { /* gone */ } }
-      const timedOut = await Promise.race([
-        Promise.all(exits).then(() => false),
-        new Promise<boolean>((r) => setTimeout(() => r(true), 5000).unref()),
-      ]);
-      if (timedOut) await Promise.all(workers.map((w) => w.terminate()));
+      // A reactor sees the flag within one pass (poll) or one wake-up (interrupt). terminate() stops
+      // one stuck in JavaScript; one blocked in a system call stops neither way, and is reported.
+      if (!await within(Promise.all(exits), STOP_GRACE_MS)) {
+        await within(Promise.all(workers.map((w, i) => (exited[i] ? undefined : w.terminate()))), STOP_GRACE_MS / 2);
+      }
+      const stuck = workers.map((_w, i) => i).filter((i) => !exited[i]);
       // Sockets a reactor never picked up.
       const pop = new Int32Array(2);
       for (let r = 0; r < n; r++) {
+        if (stuck.includes(r)) continue;
         while (control.pop(r, pop)) { try { native.close(pop[0]!); } catch { /* gone */ } }
       }
-      cleanupFds();
+      if (stuck.length === 0) cleanupFds();
+      return stuck;
     })();
     return stopped;
   };

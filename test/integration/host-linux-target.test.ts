@@ -17,12 +17,11 @@ import { DISCOVERY_NQN } from '../../src/nvme/opcodes.js';
 import { NvmeStatusError } from '../../src/nvme/status.js';
 import { ConnectError, TransportError } from '../../src/transport/errors.js';
 import type { TcpQpair } from '../../src/transport/tcp/tcp-qpair.js';
-import { linuxVmAvailability, startLinuxTarget, type LinuxTarget } from '../interop/linux-vm.js';
+import { requireLinuxVm, startLinuxTarget, type LinuxTarget } from '../interop/linux-vm.js';
 
-const avail = linuxVmAvailability();
-if (!avail.ok) console.warn(`host-linux-target: skipped: ${avail.reason}`);
+const vmRuns = requireLinuxVm('host-linux-target');
 
-describe.skipIf(!avail.ok)('host ↔ Linux nvmet target (VM)', () => {
+describe.skipIf(!vmRuns)('host ↔ Linux nvmet target (VM)', () => {
   let tgt: LinuxTarget | undefined;
   let trid = '';
 
@@ -168,9 +167,7 @@ describe.skipIf(!avail.ok)('host ↔ Linux nvmet target (VM)', () => {
 
       // wake() ends a wait at once.
       group.wake();
-      const t0 = performance.now();
-      group.waitForEvents(5000);
-      expect(performance.now() - t0).toBeLessThan(2000);
+      expect(group.waitForEvents(5000)).toBeGreaterThanOrEqual(1); // woken, not timed out (0)
       group.remove(qp);
       qp.disconnect();
     } finally {

@@ -575,11 +575,21 @@ describe('flow control', () => {
     const N = 600;
     const cmds: Uint8Array[] = [];
     for (let i = 0; i < N; i++) cmds.push(q.capsule(rawSqe(ioSqe(i + 1, 0x02, 1, (i * 128) % (NS_BLOCKS - 128), 128, BS))));
+    const io0 = target.stats()[0]!.ioCommands;
     q.send(Buffer.concat(cmds));
-    const rss0 = process.memoryUsage().rss;
-    await new Promise((r) => setTimeout(r, 600));
-    // 600 × 64 KiB = 37.5 MiB of responses are due; the target holds at most a few MiB of them.
-    expect(process.memoryUsage().rss - rss0).toBeLessThan(30 * 1024 * 1024);
+    // 600 × 64 KiB = 37.5 MiB of responses are due. The target stops taking commands once about
+    // 8 MiB wait for the socket: wait until its command counter stands still, then check that it
+    // stopped short of N and that no connection's buffers grew past the cap (counters, not RSS).
+    let last = -1, still = 0;
+    for (let i = 0; i < 400 && still < 10; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const io = target.stats()[0]!.ioCommands - io0;
+      still = io === last ? still + 1 : 0;
+      last = io;
+    }
+    expect(still).toBe(10);
+    expect(last).toBeLessThan(N);
+    expect(target.stats()[0]!.connBufferMax).toBeLessThanOrEqual(17 * 1024 * 1024);
     // Other connections are served meanwhile.
     const other = await host();
     await other.bringUp(NQN);

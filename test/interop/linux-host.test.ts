@@ -10,10 +10,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { native } from '../../src/native/index.js';
 import { targetConfig } from '../../src/target/config.js';
 import { startTarget, type RunningTarget } from '../../src/target/target.js';
-import { linuxVmAvailability, runLinuxHost, type LinuxHostResult } from './linux-vm.js';
+import { requireLinuxVm, runLinuxHost, type LinuxHostResult } from './linux-vm.js';
 
-const avail = linuxVmAvailability();
-if (!avail.ok) console.warn('interop (linux-host): skipped: ' + avail.reason);
+const vmRuns = requireLinuxVm('interop (linux-host)');
 
 const NQN = 'nqn.2016-06.io.nvmf-perf:linux-host-interop';
 
@@ -30,7 +29,7 @@ function report(r: LinuxHostResult): string {
   return `exit ${r.exitCode}\n${steps}\n${r.passed ? '' : r.output}`;
 }
 
-describe.skipIf(!avail.ok)('Linux kernel host (nvme-tcp) against the built-in target', () => {
+describe.skipIf(!vmRuns)('Linux kernel host (nvme-tcp) against the built-in target', () => {
   it('passes plain and digest passes plus discovery (ram namespace, poll mode)', async () => {
     const t = await startTarget(targetConfig({
       listen: [{ host: '127.0.0.1', port: 0 }], subnqn: NQN, namespaces: [{ kind: 'ram', sizeBytes: 64 * 1024 * 1024 }],

@@ -4,10 +4,9 @@
 
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isQemuRunning, linuxVmAvailability, startLinuxTarget, type LinuxTarget } from './linux-vm.js';
+import { isQemuRunning, requireLinuxVm, startLinuxTarget, type LinuxTarget } from './linux-vm.js';
 
-const avail = linuxVmAvailability();
-if (!avail.ok) console.warn('interop: skipped: ' + avail.reason);
+const vmRuns = requireLinuxVm('interop');
 
 /** ICReq (NVMe/TCP 3.6.2.2): CH type 0x00, hlen 128, plen 128; PFV 0, HPDA 0, DGST, MAXR2T 0. */
 function icreq(dgst: number): Buffer {
@@ -50,7 +49,7 @@ function exchangeIcreq(port: number, dgst: number, timeoutMs = 10_000): Promise<
   });
 }
 
-describe.skipIf(!avail.ok)('Linux nvmet target in QEMU (interop harness smoke test)', () => {
+describe.skipIf(!vmRuns)('Linux nvmet target in QEMU (interop harness smoke test)', () => {
   let target: LinuxTarget | undefined;
 
   beforeAll(async () => {

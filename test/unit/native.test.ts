@@ -473,11 +473,9 @@ describe('epoll and eventfd', () => {
     );
     const exited = new Promise((resolve) => w.on('exit', resolve));
     const out = new Int32Array(2);
-    const t0 = native.monoNs();
     const n = native.epollWait(ep, out, 5000); // blocks this thread; the worker runs on its own
-    expect(n).toBe(1);
+    expect(n).toBe(1); // woken by the eventfd, not timed out (0)
     expect(out[0]).toBe(5);
-    expect(native.monoNs() - t0).toBeLessThan(4e9);
     expect(native.eventfdRead(efd)).toBe(9);
     await exited;
   });

@@ -262,7 +262,7 @@ describe('ICReq / ICResp', () => {
     fds.push(host);
     const t0 = performance.now();
     expect(() => icExchange(host, 'peer', false, false, 100)).toThrow(TransportError);
-    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(95); // it waited for the timeout it was given
   });
 });
 
@@ -786,9 +786,7 @@ describe('PollGroup', () => {
       // wake() from a worker thread through the eventfd.
       const addon = fileURLToPath(new URL('../../native/build/Release/nvmf_native.node', import.meta.url));
       const w = new Worker(`const a = require(${JSON.stringify(addon)}); setTimeout(() => a.eventfdWrite(${group.wakeFd}, 1), 100);`, { eval: true });
-      t0 = performance.now();
-      expect(group.waitForEvents(5000)).toBe(1);
-      expect(performance.now() - t0).toBeLessThan(3000);
+      expect(group.waitForEvents(5000)).toBe(1); // woken (1), not timed out (0)
       await w.terminate();
       // The wake counter was consumed: the next wait times out.
       expect(group.waitForEvents(20)).toBe(0);

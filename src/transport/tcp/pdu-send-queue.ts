@@ -36,6 +36,8 @@ export class PduSendQueue {
   private tail = 0;
   /** Bytes queued and not yet accepted by the socket. */
   pendingBytes = 0;
+  /** Bytes sent since the queue was made (progress of a peer that reads slowly). */
+  sentBytes = 0;
   /** A partial send left the stream inside a PDU (a TermReq can no longer be sent cleanly). */
   midPdu = false;
 
@@ -182,6 +184,7 @@ export class PduSendQueue {
 
   /** Drops n sent bytes from the front. */
   private consume(n: number): void {
+    this.sentBytes += n;
     this.pendingBytes -= n;
     if (this.pendingBytes === 0) {
       for (let i = this.head; i < this.tail; i++) this.bufs[i] = null;
