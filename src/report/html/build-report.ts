@@ -18,7 +18,7 @@ import { pageHtml, type RenderedSection } from './page.js';
 import { runWarnings } from './run-figures.js';
 import type { ChartSection } from './section.js';
 import { renderSvg } from './svg-render.js';
-import { COLORS } from './theme.js';
+import { COLORS, variantOf } from './theme.js';
 import { TOOL_VERSION } from '../../version.js';
 
 /** The chart sections of each kind of report, before rendering (tests check these against the JSON). */
@@ -64,7 +64,7 @@ export async function comparisonReportHtml(c: LoadedComparison, label: string): 
   const first: PerfResult | undefined = c.results[0];
   const warnings = c.doc.runs.flatMap((run, i) => {
     const r = c.results[i];
-    return r ? runWarnings(r).map((w) => `${run.label}, ${run.mode}: ${w}`) : [];
+    return r ? runWarnings(r).map((w) => `${run.label}, ${variantOf(run)}: ${w}`) : [];
   });
   const header = `<header>
 <h1>nvmf-perf mode comparison: ${esc(label)}</h1>
@@ -81,7 +81,7 @@ ${first ? `<dt>host</dt><dd>${esc(`${first.host.hostname} · ${first.host.cpuMod
   // Each mode's full-load run in detail: latency by percentile and reactor utilization.
   const full = d.runs.map((run, i) => ({ run, result: c.results[i] })).filter((x) => x.run.rateIops === 0 && x.result);
   if (full.length > 0) {
-    const runs = full.map((x) => ({ label: `${x.run.mode}, ${x.run.label}`, result: x.result! }));
+    const runs = full.map((x) => ({ label: `${variantOf(x.run)}, ${x.run.label}`, result: x.result! }));
     const colors = full.map((x) => COLORS[x.run.mode]);
     sections.push(...await render([latencyPercentileOverlay(runs, colors), utilizationOverlayChart(runs, colors)]));
   }
