@@ -44,6 +44,7 @@ export class ConnectionMonitor {
     this.lastError = controllers.map(() => '');
     controllers.forEach((c, i) => this.watchKeepAlive(c, i));
     this.timer = setInterval(() => this.poll(), POLL_MS);
+    this.timer.unref();
   }
 
   stop(): void { clearInterval(this.timer); }

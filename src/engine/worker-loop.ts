@@ -22,6 +22,8 @@ import { AdaptiveWait, DEFAULT_SPIN_US, type WaitStats } from '../util/adaptive-
 const MIN_SLEEP_NS = 20_000;
 /** Status of an I/O failed by the host while its controller was unreachable: Path Related, Host Pathing Error. */
 const HOST_PATH_ERROR = encodeStatus(StatusCodeType.Path, 0x70);
+/** recover(): the qpairs are connected again / the run ended meanwhile (anything else is an error message). */
+const RESUME = 1, STOPPED = 2;
 
 /** Per namespace: generator, mix and statistics shared by its -P qpairs. */
 class NamespaceContext {
@@ -349,7 +351,7 @@ export class WorkerLoop {
       if (typeof r === 'string') { error = r; break; }
       now = wait.now();
       haveReady = false;
-      if (r === 'stop') break;
+      if (r === STOPPED) break;
     }
 
     const measuredNs = Math.max(0, Math.min(now, end) - measureStart);
@@ -442,9 +444,9 @@ export class WorkerLoop {
    * I/Os in flight fail), or the run ends. fast-io-fail-tmo fails the waiting I/Os earlier, with
    * Host Pathing Error, as Linux does. No new I/O is issued during the outage; qpairs of other
    * controllers of this worker are not polled meanwhile (their I/O completes after it).
-   * Returns 'resume', 'stop' (the run ended or was stopped) or an error message.
+   * Returns RESUME, STOPPED (the run ended or was stopped meanwhile) or an error message.
    */
-  private recover(err: unknown, publish: () => void): 'resume' | 'stop' | string {
+  private recover(err: unknown, publish: () => void): typeof RESUME | typeof STOPPED | string {
     const links = this.links!;
     const msg = (err as Error).message;
     const downCtrls: number[] = [];
@@ -468,7 +470,7 @@ export class WorkerLoop {
     let lastPublish = 0;
     for (;;) {
       const now = native.monoNs();
-      if (this.counters.stopRequested() || now >= this.counters.endNs) { this.wait.slept(waitFrom, this.wait.now(), 0); return 'stop'; }
+      if (this.counters.stopRequested() || now >= this.counters.endNs) { this.wait.slept(waitFrom, this.wait.now(), 0); return STOPPED; }
       if (!ioFailed && failAfterNs >= 0 && now - lossAt >= failAfterNs) {
         for (const q of down) if (q.down) this.failOutstanding(q);
         ioFailed = true;
@@ -478,7 +480,7 @@ export class WorkerLoop {
         if (!q.down) continue;
         const c = q.ctrlIndex;
         if (links.state(c) === LinkCode.Lost) {
-          this.failOutstanding(q);
+          for (const d of down) if (d.down) this.failOutstanding(d);
           publish();
           return `controller ${c} lost: ${msg}`;
         }
@@ -489,7 +491,7 @@ export class WorkerLoop {
       if (waiting === 0) {
         this.wait.slept(waitFrom, this.wait.now(), 0);
         publish();
-        return 'resume';
+        return RESUME;
       }
       if (now - lastPublish > 20_000_000) { lastPublish = now; publish(); }
       const first = down.find((q) => q.down)!;
