@@ -49,6 +49,15 @@ export class ConnectionMonitor {
 
   stop(): void { clearInterval(this.timer); }
 
+  /** Run over: a controller still disconnected (the outage outlasted the run) makes the run partial. */
+  unresolved(): string | undefined {
+    const i = this.policies.findIndex((p) => p.state === 'disconnected' || p.state === 'reconnecting');
+    if (i < 0) return undefined;
+    const p = this.policies[i]!;
+    return `${formatTrid(this.tids[i]!)}: the run ended while disconnected (for ${((Date.now() - p.since) / 1000).toFixed(1)} s, `
+      + `${p.attempts} reconnect attempt(s)${this.lastError[i] ? `; last: ${this.lastError[i]}` : ''})`;
+  }
+
   private watchKeepAlive(c: Controller, i: number): void {
     // A failed Keep Alive also means the association is gone (workers may be idle and not see it).
     c.onError = (): void => this.links.reportLoss(i, this.links.generation(i));

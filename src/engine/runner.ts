@@ -292,6 +292,8 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     }))));
     clearInterval(tick);
     monitor?.stop();
+    const outage = monitor?.unresolved();
+    if (outage) stopWith('partial', outage);
     // The last (partial) interval: up to the end of the run, so the timeline covers all of it.
     const last = snapshot(counters, workers, Math.min(native.monoNs(), endNs), launched);
     if (last.at - prev.at > 0.05e9 && last.at > warmEnd) {

@@ -117,4 +117,16 @@ describe('perf --ctrl-loss-tmo', () => {
     expect(res.durationSec).toBeLessThan(25);
     expect(run.stdout).toMatch(/LOST after/);
   }, 120_000);
+
+  it('the run ends while still disconnected: exit 1, partial, the open outage named', async () => {
+    const port = await freePort();
+    const t = await target(port);
+    const run = await perfWith(['-q', '4', '-s', '4096', '-w', 'randread', '-t', '4', '-r', t.trid, '--ctrl-loss-tmo', '60'],
+      async () => { process.kill(t.pid, 'SIGKILL'); await t.exited; });
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.result.status).toBe('partial');
+    expect(run.result.error).toMatch(/the run ended while disconnected/);
+    expect(run.result.connection!.events.map((e) => e.kind)).toEqual(['disconnect']);
+    expect(validateResult(run.result)).toEqual([]);
+  }, 120_000);
 });
