@@ -98,6 +98,28 @@ describe('perf --ctrl-loss-tmo', () => {
     expect(run.stdout).toMatch(/connection: 1 disconnect\(s\), 1 reconnect\(s\)/);
   }, 120_000);
 
+  it('--fast-io-fail-tmo 1: the I/Os in flight at the loss fail with Host Pathing Error instead of being retried', async () => {
+    const port = await freePort();
+    const first = await target(port);
+    const run = await perfWith(['-q', '8', '-s', '4096', '-w', 'randread', '-t', '8', '-r', first.trid, '--ctrl-loss-tmo', '10',
+      '--fast-io-fail-tmo', '1'], async () => {
+      process.kill(first.pid, 'SIGKILL');
+      await first.exited;
+      await sleep(2500);
+      await target(port);
+    });
+    expect(run.code, run.stderr).toBe(1); // I/O errors
+    const res = run.result;
+    expect(validateResult(res)).toEqual([]);
+    expect(res.connection!.events.map((e) => e.kind)).toEqual(['disconnect', 'reconnect']);
+    expect(res.connection!.retriedIos).toBe(0);
+    expect(res.total.total.errors).toBeGreaterThan(0);
+    expect(res.total.total.errors).toBeLessThanOrEqual(8);
+    expect(res.timeline.reduce((n, p) => n + p.errors!, 0)).toBe(res.total.total.errors);
+    expect(res.error).toMatch(/Host Pathing Error/);
+    expect(res.timeline.at(-1)!.iops).toBeGreaterThan(0);
+  }, 120_000);
+
   it('--ctrl-loss-tmo 2 and no restart: exit 1 with partial results and the loss recorded', async () => {
     const port = await freePort();
     const t = await target(port);
