@@ -55,6 +55,9 @@ export function registerPerfOptions(program: Command): void {
     .option('--random-distribution <dist>', 'random offsets: random (uniform), zipf:THETA, pareto:H, normal:PCT[:CENTRE]')
     .option('--range <offset:length>', 'part of each namespace to use, sizes or percentages: 0:1GiB, 50%:25%, 1GiB: (to the end)')
     .option('--verify', 'write the range with a self-describing pattern first, then check every block read')
+    .option('--ctrl-loss-tmo <seconds>', 'with -r: when a connection is lost, reconnect for up to this long (-1: for ever) instead of ending the run (default 0: end it)')
+    .option('--reconnect-delay <seconds>', 'with --ctrl-loss-tmo: wait between the loss and each reconnect attempt (default 1)')
+    .option('--fast-io-fail-tmo <seconds>', 'with --ctrl-loss-tmo: I/O in flight at the loss fails after this long (default: it is retried after the reconnect)')
     .option('--html [file]', 'also write an HTML report (default: beside the result JSON, .json → .html)')
     .action(async (raw: RawPerfOptions, cmd: Command) => {
       if (cmd.args.length > 0) {

@@ -1,6 +1,6 @@
 // Perf flags → PerfConfig. Every rejected value gets one line naming the flag.
 import { UsageError } from '../errors.js';
-import { IO_PATTERNS, isMixed, type IoPattern, type PerfConfig, type ReactorMode } from '../engine/config.js';
+import { IO_PATTERNS, isMixed, type IoPattern, type PerfConfig, type ReactorMode, type ReconnectConfig } from '../engine/config.js';
 import { parseIntStrict, parseSize } from '../util/units.js';
 import { parseCoreMask } from '../util/cpu-mask.js';
 import { validateNqn } from '../util/nqn.js';
@@ -46,6 +46,9 @@ export interface RawPerfOptions {
   randomDistribution?: string;
   range?: string;
   verify?: boolean;
+  ctrlLossTmo?: string;
+  reconnectDelay?: string;
+  fastIoFailTmo?: string;
   /** --html [file]: true without a file name. */
   html?: string | boolean;
 }
@@ -163,6 +166,7 @@ export function parsePerfOptions(o: RawPerfOptions, allowedCpus: number[], comma
     });
   }
   if (o.targetRpc !== undefined && o.targetRpc.trim() === '') throw new UsageError('--target-rpc: empty socket path');
+  const reconnect = parseReconnectFlags(o, transportIds.length > 0);
 
   return {
     ioDepth, ioSize, pattern, rwmixread, timeSec, warmupSec, transportIds, numQpairs, cores,
@@ -187,7 +191,37 @@ export function parsePerfOptions(o: RawPerfOptions, allowedCpus: number[], comma
     commandLine,
     ...shape,
     thinktimeUs: 0,
+    ...(reconnect ? { reconnect } : {}),
   };
+}
+
+/** Longest --ctrl-loss-tmo / --fast-io-fail-tmo (s): a day. */
+const MAX_TMO_SEC = 86_400;
+
+/**
+ * --ctrl-loss-tmo, --reconnect-delay, --fast-io-fail-tmo (nvme-cli's meanings, in seconds). Undefined when
+ * --ctrl-loss-tmo is absent or 0: a lost connection ends the run as before.
+ */
+export function parseReconnectFlags(o: Pick<RawPerfOptions, 'ctrlLossTmo' | 'reconnectDelay' | 'fastIoFailTmo'>,
+  hasTrid: boolean): ReconnectConfig | undefined {
+  // -1 is nvme-cli's "no limit" / "off".
+  const tmoFlag = (flag: string, text: string | undefined, def: number): number => {
+    if (text?.trim() === '-1') return -1;
+    try { return intFlag(flag, text, def, 0, MAX_TMO_SEC); } catch {
+      throw new UsageError(`${flag}: expected an integer from -1 to ${MAX_TMO_SEC}, got "${text}"`);
+    }
+  };
+  const tmo = tmoFlag('--ctrl-loss-tmo', o.ctrlLossTmo, 0);
+  const delay = intFlag('--reconnect-delay', o.reconnectDelay, 1, 1, 3600);
+  const fast = tmoFlag('--fast-io-fail-tmo', o.fastIoFailTmo, -1);
+  if (tmo === 0) {
+    if (o.reconnectDelay !== undefined) throw new UsageError('--reconnect-delay applies only with a non-zero --ctrl-loss-tmo');
+    if (o.fastIoFailTmo !== undefined) throw new UsageError('--fast-io-fail-tmo applies only with a non-zero --ctrl-loss-tmo');
+    return undefined;
+  }
+  if (!hasTrid) throw new UsageError('--ctrl-loss-tmo applies only with -r (a launched target is not restarted)');
+  if (tmo > 0 && fast > tmo) throw new UsageError(`--fast-io-fail-tmo ${fast} is longer than --ctrl-loss-tmo ${tmo}: I/O would fail only when the controller is lost`);
+  return { ctrlLossTmoSec: tmo, reconnectDelaySec: delay, fastIoFailTmoSec: fast };
 }
 
 /** --bssplit, --random-distribution, --range, --verify. */

@@ -56,8 +56,17 @@ export interface PerfConfig {
   verify: boolean;
   /** fio thinktime in µs (job files); 0 = none. */
   thinktimeUs: number;
+  /** --ctrl-loss-tmo (non-zero) and its companions: reconnect a lost controller instead of failing the run. */
+  reconnect?: ReconnectConfig;
   /** Set when the run comes from a job file: which file and section. */
   workload?: { file: string; section: string; sections: string[] };
+}
+
+/** nvme-cli's meanings: ctrl_loss_tmo (-1 = for ever), reconnect_delay, fast_io_fail_tmo (-1 = off). */
+export interface ReconnectConfig {
+  ctrlLossTmoSec: number;
+  reconnectDelaySec: number;
+  fastIoFailTmoSec: number;
 }
 
 export function isRandom(p: IoPattern): boolean {

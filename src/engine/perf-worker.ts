@@ -8,6 +8,7 @@ import { VERIFY_PREFILL_TIMEOUT_MS } from './verifier.js';
 import type { WorkerPlan } from './plan.js';
 import type { WorkerResult } from './worker-result.js';
 import { Field, Phase, SharedCounters } from './shared-counters.js';
+import { LinkStates } from './link-states.js';
 
 /** Unmeasured closed-loop I/O before the start barrier (JIT warm-up of this thread and the target). */
 const PREWARM_MS = 250;
@@ -16,16 +17,18 @@ export default function runPerfWorker(plan: WorkerPlan): WorkerResult {
   const counters = SharedCounters.attach(plan.workers, plan.countersSab, plan.controlSab);
   const qpairs: IoQpair[] = [];
   const group = new PollGroup();
+  let loop: WorkerLoop | undefined;
   const base: WorkerResult = { index: plan.index, core: plan.core, measuredNs: 0, busyNs: 0, idleNs: 0, cpuNs: 0, contexts: [] };
   try {
     native.pinThread(plan.core);
-    const loop = new WorkerLoop(plan.index, plan.workload, counters, group);
+    const links = plan.workload.reconnect && plan.linkSab ? LinkStates.attach(plan.controllers ?? 1, plan.linkSab) : undefined;
+    loop = new WorkerLoop(plan.index, plan.workload, counters, group, links);
     let k = 0;
     for (const ctx of plan.contexts) {
       for (const params of ctx.qpairs) {
         const qp = group.connect(params);
         qpairs.push(qp);
-        loop.addQpair(ctx, qp, (plan.workload.seed + 7919 * (plan.index * 1024 + k++)) >>> 0);
+        loop.addQpair(ctx, qp, (plan.workload.seed + 7919 * (plan.index * 1024 + k++)) >>> 0, params);
       }
     }
     if (plan.workload.verify) loop.sweep(true, VERIFY_PREFILL_TIMEOUT_MS);
@@ -39,13 +42,15 @@ export default function runPerfWorker(plan: WorkerPlan): WorkerResult {
     return {
       index: plan.index, core: plan.core, error: t.error, measuredNs: t.measuredNs, busyNs: t.busyNs, idleNs: t.idleNs,
       cpuNs: t.cpuNs, contexts: t.contexts, firstErrorStatus: t.firstErrorStatus, backlog: t.backlog, wait: t.wait,
+      ...(t.retriedIos !== undefined ? { retriedIos: t.retriedIos, qpairReconnects: t.qpairReconnects } : {}),
     };
   } catch (err) {
     counters.set(plan.index, Field.Phase, Phase.Failed);
     counters.markReady();
     return { ...base, error: (err as Error).message };
   } finally {
-    for (const qp of qpairs) {
+    // Reconnected qpairs replace the first ones; disconnect() is idempotent.
+    for (const qp of loop ? [...qpairs, ...loop.qpairs] : qpairs) {
       try { qp.disconnect(); } catch { /* already gone */ }
     }
     group.close();

@@ -13,6 +13,8 @@ export interface NamespaceContextPlan {
   /** The blocks this context's I/O goes to (--range; split between workers under --verify). */
   startBlock: number;
   rangeBlocks: number;
+  /** Index of the controller the qpairs belong to (its slot in WorkerPlan.linkSab). */
+  ctrlIndex?: number;
   qpairs: QpairConnectParams[];
 }
 
@@ -35,6 +37,8 @@ export interface WorkloadPlan {
   verify: boolean;
   /** fio thinktime: pause after each completion before the slot's next I/O (µs, 0 = none). */
   thinktimeUs: number;
+  /** --ctrl-loss-tmo: a lost connection is waited out and the qpairs reconnected (unset = the run fails). */
+  reconnect?: { fastIoFailTmoMs: number };
 }
 
 export interface WorkerPlan {
@@ -45,4 +49,7 @@ export interface WorkerPlan {
   workload: WorkloadPlan;
   countersSab: SharedArrayBuffer;
   controlSab: SharedArrayBuffer;
+  /** With workload.reconnect: the controllers' link states (src/engine/link-states.ts). */
+  linkSab?: SharedArrayBuffer;
+  controllers?: number;
 }

@@ -61,6 +61,28 @@ export interface TimelinePoint {
   targetCpuCores?: number;
   /** Target reactors as sampled over RPC, when known. */
   targetReactors?: ReactorSample[];
+  /** --ctrl-loss-tmo: I/Os that failed and I/Os resubmitted after a reconnect, in the interval. */
+  errors?: number;
+  retries?: number;
+}
+
+/** A controller association lost, re-established, or given up during the run (--ctrl-loss-tmo). */
+export interface ConnectionEvent {
+  kind: 'disconnect' | 'reconnect' | 'lost';
+  /** Seconds since the measured phase started (negative during warm-up), like timeline t. */
+  t: number;
+  /** Wall-clock time (ISO 8601). */
+  at: string;
+  /** Index into targets. */
+  controller: number;
+  trid: string;
+  /** reconnect: the new association's controller ID. */
+  cntlid?: number;
+  /** reconnect / lost: seconds since the disconnect, and connect attempts made. */
+  outageSec?: number;
+  attempts?: number;
+  /** lost: why the last attempt failed. */
+  error?: string;
 }
 
 export type RunStatus = 'complete' | 'interrupted' | 'partial';
@@ -84,6 +106,8 @@ export interface RunRecord {
   workers: WorkerResult[];
   /** Measured seconds, one point each (the last one possibly shorter). */
   timeline: TimelinePoint[];
+  /** --ctrl-loss-tmo: its settings, every disconnect / reconnect / loss, and the I/Os resubmitted after reconnects. */
+  connection?: { ctrlLossTmoSec: number; reconnectDelaySec: number; fastIoFailTmoSec: number; retriedIos: number; events: ConnectionEvent[] };
   /** The target process when it was launched for this run (its CPU is in the timeline). */
   launchedPid?: number;
 }

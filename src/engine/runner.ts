@@ -17,6 +17,8 @@ import { launchTarget } from '../launch/launch-target.js';
 import type { LaunchedTarget } from '../launch/launched-target.js';
 import { MAX_QUEUE_DEPTH_LIMIT, TARGET_DEFAULTS } from '../target/config.js';
 import { Field, Phase, SharedCounters } from './shared-counters.js';
+import { LinkStates } from './link-states.js';
+import { ConnectionMonitor } from './connection-monitor.js';
 import type { PerfConfig } from './config.js';
 import type { NamespaceContextPlan, WorkerPlan, WorkloadPlan } from './plan.js';
 import type { WorkerResult } from './worker-result.js';
@@ -195,12 +197,15 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
       ioDepth: config.ioDepth, ioSize: config.ioSize, pattern: config.pattern, rwmixread: config.rwmixread,
       seed: config.seed, mode: config.mode, rateIops: rateIops > 0 ? rateIops / workers : 0, arrivals, spinUs: config.spinUs,
       ...workloadExtras(config),
+      ...(config.reconnect ? { reconnect: { fastIoFailTmoMs: config.reconnect.fastIoFailTmoSec * 1000 } } : {}),
     };
+    const links = config.reconnect ? LinkStates.create(controllers.map((c) => c.cntlid)) : undefined;
     const ranges = contextRanges(config, assign, namespaces);
     if (typeof ranges === 'string') throw new UsageError(ranges);
     const plans: WorkerPlan[] = assign.map((nsIdxs, w) => ({
       index: w, core: config.cores[w]!, workers, workload,
       countersSab: counters.countersSab, controlSab: counters.controlSab,
+      ...(links ? { linkSab: links.sab, controllers: controllers.length } : {}),
       contexts: nsIdxs.map((nsIndex): NamespaceContextPlan => {
         const ns = namespaces[nsIndex]!;
         const ctrl = controllers[ns.targetIndex]!;
@@ -215,7 +220,8 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
           const want = config.ioDepth * Math.ceil(config.ioSize / ctrl.maxTransferBytes);
           qpairs.push(ctrl.ioQpairParams(qid, Math.max(2, Math.min(want, ctrl.maxIoQueueDepth))));
         }
-        return { nsIndex, nsid: ns.nsid, blockSize: ns.blockSize, sizeBlocks: ns.sizeBlocks, ...ranges(w, nsIndex), qpairs };
+        return { nsIndex, nsid: ns.nsid, blockSize: ns.blockSize, sizeBlocks: ns.sizeBlocks, ...ranges(w, nsIndex),
+          ctrlIndex: ns.targetIndex, qpairs };
       }),
     }));
 
@@ -255,6 +261,11 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     const warmEnd = t0 + config.warmupSec * 1e9;
     const endNs = warmEnd + config.timeSec * 1e9;
     counters.start(warmEnd, endNs);
+    // --ctrl-loss-tmo: reconnect a controller whose association a worker (or the keep-alive) saw die.
+    const monitor = links && config.reconnect ? new ConnectionMonitor(config.reconnect, links, controllers, tids, {
+      hostnqn: config.hostnqn, hdgst: config.hdgst, ddgst: config.ddgst, warmEndNs: warmEnd, log,
+      onLost: (why) => stopWith('partial', why),
+    }) : undefined;
 
     // 5. Progress once a second (deltas, not cumulative), timeline for the measured phase.
     const timeline: TimelinePoint[] = [];
@@ -262,7 +273,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     const totalSec = config.warmupSec + config.timeSec;
     const tick = setInterval(() => {
       const cur = snapshot(counters, workers, native.monoNs(), launched);
-      const point = deltaPoint(prev, cur, (cur.at - warmEnd) / 1e9);
+      const point = deltaPoint(prev, cur, (cur.at - warmEnd) / 1e9, monitor !== undefined);
       const warm = cur.at < warmEnd + 0.05e9;
       opts.onProgress?.(point, warm ? 'warmup' : 'run', Math.round((cur.at - t0) / 1e9), totalSec);
       if (!warm) {
@@ -280,10 +291,13 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
       index: i, core: config.cores[i]!, error: (e as Error).message, measuredNs: 0, busyNs: 0, idleNs: 0, cpuNs: 0, contexts: [],
     }))));
     clearInterval(tick);
+    monitor?.stop();
+    const outage = monitor?.unresolved();
+    if (outage) stopWith('partial', outage);
     // The last (partial) interval: up to the end of the run, so the timeline covers all of it.
     const last = snapshot(counters, workers, Math.min(native.monoNs(), endNs), launched);
     if (last.at - prev.at > 0.05e9 && last.at > warmEnd) {
-      const point = deltaPoint(prev, last, (last.at - warmEnd) / 1e9);
+      const point = deltaPoint(prev, last, (last.at - warmEnd) / 1e9, monitor !== undefined);
       opts.onProgress?.(point, 'run', Math.round((last.at - t0) / 1e9), totalSec);
       if (sampler) {
         const reactors = sampler.sample();
@@ -302,6 +316,8 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
       transportIds: tids.map(formatTrid), hostnqn: controllers[0]?.hostnqn ?? config.hostnqn ?? '',
       targets, namespaceLabels: namespaces.map((n) => n.label), namespaceTargets: namespaces.map((n) => n.targetIndex),
       workers: results, timeline, ...(launched ? { launchedPid: launched.pid } : {}),
+      ...(monitor && config.reconnect ? { connection: { ...config.reconnect,
+        retriedIos: results.reduce((n, r) => n + (r.retriedIos ?? 0), 0), events: monitor.events } } : {}),
     };
   } finally {
     for (const c of controllers) {
@@ -326,11 +342,13 @@ interface Snapshot {
   cpu: number[];
   targetCpuNs: number;
   failed: boolean;
+  errors: number;
+  retries: number;
 }
 
 function snapshot(c: SharedCounters, workers: number, at: number, launched: LaunchedTarget | undefined): Snapshot {
   const s: Snapshot = { at, readIos: 0, writeIos: 0, bytes: 0, latSum: 0, busy: [], idle: [], cpu: [],
-    targetCpuNs: launched && !launched.hasExited ? launched.cpuNs() : -1, failed: false };
+    targetCpuNs: launched && !launched.hasExited ? launched.cpuNs() : -1, failed: false, errors: 0, retries: 0 };
   for (let w = 0; w < workers; w++) {
     s.readIos += c.get(w, Field.ReadIos);
     s.writeIos += c.get(w, Field.WriteIos);
@@ -339,12 +357,14 @@ function snapshot(c: SharedCounters, workers: number, at: number, launched: Laun
     s.busy.push(c.get(w, Field.BusyNs));
     s.idle.push(c.get(w, Field.IdleNs));
     s.cpu.push(c.get(w, Field.CpuNs));
+    s.errors += c.get(w, Field.Errors);
+    s.retries += c.get(w, Field.Retries);
     if (c.get(w, Field.Phase) === Phase.Failed) s.failed = true;
   }
   return s;
 }
 
-function deltaPoint(a: Snapshot, b: Snapshot, t: number): TimelinePoint {
+function deltaPoint(a: Snapshot, b: Snapshot, t: number, withErrors: boolean): TimelinePoint {
   const dt = Math.max(1e-9, (b.at - a.at) / 1e9);
   const r = b.readIos - a.readIos, w = b.writeIos - a.writeIos;
   const ios = r + w;
@@ -363,6 +383,7 @@ function deltaPoint(a: Snapshot, b: Snapshot, t: number): TimelinePoint {
     }),
     cpuPct: b.cpu.map((x, i) => Math.max(0, (100 * (x - a.cpu[i]!)) / (dt * 1e9))),
   };
+  if (withErrors) { point.errors = Math.max(0, b.errors - a.errors); point.retries = Math.max(0, b.retries - a.retries); }
   if (a.targetCpuNs >= 0 && b.targetCpuNs >= 0) point.targetCpuCores = (b.targetCpuNs - a.targetCpuNs) / (dt * 1e9);
   return point;
 }

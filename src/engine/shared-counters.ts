@@ -18,6 +18,8 @@ export const Field = {
   SpinNs: 11,
   SleepNs: 12,
   Sleeps: 13,
+  /** I/Os resubmitted after a reconnect (--ctrl-loss-tmo). */
+  Retries: 14,
 } as const;
 const FIELDS = 16;
 

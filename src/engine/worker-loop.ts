@@ -2,8 +2,10 @@
 // open-loop schedule), process completions, record latency, account busy/idle time.
 // Nothing on this path allocates per I/O: tags are slot indexes into per-qpair typed arrays.
 import { native } from '../native/index.js';
-import type { IoQpair } from '../transport/transport.js';
+import type { IoQpair, QpairConnectParams } from '../transport/transport.js';
 import type { PollGroup } from '../host/poll-group.js';
+import { encodeStatus, StatusCodeType } from '../nvme/status.js';
+import { LinkCode, type LinkStates } from './link-states.js';
 import { RequestQueue } from '../host/request-queue.js';
 import { Field, Phase, type SharedCounters } from './shared-counters.js';
 import { DirectionStats } from './io-stats.js';
@@ -18,6 +20,10 @@ import { AdaptiveWait, DEFAULT_SPIN_US, type WaitStats } from '../util/adaptive-
 
 /** Open loop with nothing in flight: sleep until the next arrival only when it is further away than this. */
 const MIN_SLEEP_NS = 20_000;
+/** Status of an I/O failed by the host while its controller was unreachable: Path Related, Host Pathing Error. */
+const HOST_PATH_ERROR = encodeStatus(StatusCodeType.Path, 0x70);
+/** recover(): the qpairs are connected again / the run ended meanwhile (anything else is an error message). */
+const RESUME = 1, STOPPED = 2;
 
 /** Per namespace: generator, mix and statistics shared by its -P qpairs. */
 class NamespaceContext {
@@ -37,7 +43,7 @@ class NamespaceContext {
  * -q × commands per I/O; time spent waiting there counts in the latency (it runs from the issue time).
  */
 class QpairContext {
-  readonly sq: RequestQueue;
+  sq: RequestQueue;
   readonly submitNs: Float64Array;
   readonly isRead: Uint8Array;
   readonly free: Int32Array;
@@ -52,8 +58,14 @@ class QpairContext {
   verifyBase = 0;
   /** thinktime: the qpair issues its next I/O no earlier than this. */
   nextSubmitNs = 0;
+  /** Reconnect: how to connect this qpair again, its controller, the association generation, and whether it is down. */
+  params: QpairConnectParams | undefined;
+  ctrlIndex = 0;
+  gen = 0;
+  down = false;
+  onIo: (tag: number, status: number) => void = () => undefined;
 
-  constructor(readonly qp: IoQpair, readonly ns: NamespaceContext, readonly depth: number, readonly ioSize: number) {
+  constructor(public qp: IoQpair, readonly ns: NamespaceContext, readonly depth: number, readonly ioSize: number) {
     this.sq = new RequestQueue(qp, depth);
     this.submitNs = new Float64Array(depth);
     this.isRead = new Uint8Array(depth);
@@ -83,6 +95,9 @@ export interface LoopTotals {
   backlog: number;
   /** How the loop waited: spin/sleep time, sleeps, wake-ups (measured phase). */
   wait: WaitStats;
+  /** --ctrl-loss-tmo: I/Os resubmitted after reconnects, and qpairs reconnected. */
+  retriedIos?: number;
+  qpairReconnects?: number;
 }
 
 export class WorkerLoop {
@@ -102,15 +117,18 @@ export class WorkerLoop {
   private firstErrorStatus: number | undefined;
   private readonly thinkNs: number;
   private sweepErrors = 0;
+  private retries = 0;
+  private qpairReconnects = 0;
 
   constructor(private readonly index: number, private readonly workload: WorkloadPlan,
-    private readonly counters: SharedCounters, private readonly group: PollGroup) {
+    private readonly counters: SharedCounters, private readonly group: PollGroup,
+    private readonly links?: LinkStates) {
     this.thinkNs = workload.thinktimeUs * 1000;
     this.wait = new AdaptiveWait(workload.mode === 'interrupt', workload.spinUs ?? DEFAULT_SPIN_US);
   }
 
   /** Adds a connected qpair of namespace context `nsPlan` (contexts are created on first use). */
-  addQpair(nsPlan: NamespaceContextPlan, qp: IoQpair, ctxSeed: number): void {
+  addQpair(nsPlan: NamespaceContextPlan, qp: IoQpair, ctxSeed: number, params?: QpairConnectParams): void {
     let ns = this.nsContexts.find((c) => c.plan === nsPlan);
     if (!ns) {
       const prng = new Prng(ctxSeed);
@@ -126,6 +144,9 @@ export class WorkerLoop {
       this.nsContexts.push(ns);
     }
     const q = new QpairContext(qp, ns, this.workload.ioDepth, this.workload.ioSize);
+    q.params = params;
+    q.ctrlIndex = nsPlan.ctrlIndex ?? 0;
+    q.gen = this.links ? this.links.generation(q.ctrlIndex) : 0;
     const nsRef = ns;
     const bs = nsPlan.blockSize;
     const thinkNs = this.thinkNs;
@@ -158,6 +179,7 @@ export class WorkerLoop {
       q.free[q.nfree++] = tag;
       q.inflight--;
     };
+    q.onIo = q.sq.onComplete;
     this.qctxs.push(q);
     this.group.add(qp);
   }
@@ -210,7 +232,11 @@ export class WorkerLoop {
     c.set(i, Field.SpinNs, w.spinNs);
     c.set(i, Field.SleepNs, w.sleepNs);
     c.set(i, Field.Sleeps, w.sleeps);
+    c.set(i, Field.Retries, this.retries);
   }
+
+  /** Every qpair, for teardown (reconnects replace them). */
+  get qpairs(): IoQpair[] { return this.qctxs.map((q) => q.qp); }
 
   /** Runs until the deadline in the control block or a stop request. */
   run(): LoopTotals {
@@ -240,7 +266,7 @@ export class WorkerLoop {
     /** The last epoll sleep found ready qpairs: the next pass handles only those (processReady). */
     let haveReady = false;
 
-    try {
+    for (;;) try {
       for (;;) {
         now = wait.now();
         if (!this.recording && now >= warmEnd) {
@@ -318,8 +344,14 @@ export class WorkerLoop {
           this.publish(native.threadCpuNs() - cpuStart, phase);
         }
       }
+      break;
     } catch (err) {
-      error = (err as Error).message;
+      // --ctrl-loss-tmo: a lost association is waited out and the qpairs reconnected; otherwise the worker stops.
+      const r = this.links ? this.recover(err, () => this.publish(native.threadCpuNs() - cpuStart, phase)) : (err as Error).message;
+      if (typeof r === 'string') { error = r; break; }
+      now = wait.now();
+      haveReady = false;
+      if (r === STOPPED) break;
     }
 
     const measuredNs = Math.max(0, Math.min(now, end) - measureStart);
@@ -336,7 +368,7 @@ export class WorkerLoop {
     this.publish(cpuNs, error ? Phase.Failed : Phase.Done);
     const w = wait.snapshot();
     return { measuredNs, busyNs: w.busyNs, idleNs: w.spinNs + w.sleepNs, cpuNs, error, firstErrorStatus: this.firstErrorStatus,
-      contexts, backlog, wait: w };
+      contexts, backlog, wait: w, ...(this.links ? { retriedIos: this.retries, qpairReconnects: this.qpairReconnects } : {}) };
   }
 
   /**
@@ -402,6 +434,105 @@ export class WorkerLoop {
     } finally {
       this.prewarming = false;
     }
+  }
+
+  /**
+   * A qpair failed. When its connection is down (not a protocol error on a live one): close this worker's
+   * qpairs of that controller, report the loss, and wait — publishing counters, so the timeline shows
+   * the outage — until the main thread has a new association (then reconnect with its CNTLID and
+   * resubmit the I/Os that were in flight, each counted as a retry), the controller is given up (the
+   * I/Os in flight fail), or the run ends. fast-io-fail-tmo fails the waiting I/Os earlier, with
+   * Host Pathing Error, as Linux does. No new I/O is issued during the outage; qpairs of other
+   * controllers of this worker are not polled meanwhile (their I/O completes after it).
+   * Returns RESUME, STOPPED (the run ended or was stopped meanwhile) or an error message.
+   */
+  private recover(err: unknown, publish: () => void): typeof RESUME | typeof STOPPED | string {
+    const links = this.links!;
+    const msg = (err as Error).message;
+    const downCtrls: number[] = [];
+    for (const q of this.qctxs) if ((q.down || !q.qp.connected) && !downCtrls.includes(q.ctrlIndex)) downCtrls.push(q.ctrlIndex);
+    if (downCtrls.length === 0) return msg;
+    const down = this.qctxs.filter((q) => downCtrls.includes(q.ctrlIndex));
+    if (down.some((q) => q.params === undefined)) return msg;
+    for (const q of down) {
+      if (!q.down) {
+        this.group.remove(q.qp);
+        try { q.qp.disconnect(); } catch { /* already gone */ }
+        q.down = true;
+      }
+      links.reportLoss(q.ctrlIndex, q.gen);
+    }
+    const lossAt = native.monoNs();
+    // The outage is charged as sleep: the worker waits, it does no work.
+    const waitFrom = this.wait.now();
+    const failAfterNs = this.workload.reconnect!.fastIoFailTmoMs * 1e6;
+    let ioFailed = false;
+    let lastPublish = 0;
+    for (;;) {
+      const now = native.monoNs();
+      if (this.counters.stopRequested() || now >= this.counters.endNs) { this.wait.slept(waitFrom, this.wait.now(), 0); return STOPPED; }
+      if (!ioFailed && failAfterNs >= 0 && now - lossAt >= failAfterNs) {
+        for (const q of down) if (q.down) this.failOutstanding(q);
+        ioFailed = true;
+      }
+      let waiting = 0;
+      for (const q of down) {
+        if (!q.down) continue;
+        const c = q.ctrlIndex;
+        if (links.state(c) === LinkCode.Lost) {
+          for (const d of down) if (d.down) this.failOutstanding(d);
+          publish();
+          return `controller ${c} lost: ${msg}`;
+        }
+        const gen = links.generation(c);
+        if (gen > q.gen && !this.reconnectQpair(q, links.cntlid(c), gen, ioFailed)) links.reportLoss(c, gen);
+        if (q.down) waiting++;
+      }
+      if (waiting === 0) {
+        this.wait.slept(waitFrom, this.wait.now(), 0);
+        publish();
+        return RESUME;
+      }
+      if (now - lastPublish > 20_000_000) { lastPublish = now; publish(); }
+      const first = down.find((q) => q.down)!;
+      links.waitPast(first.ctrlIndex, first.gen, 5);
+    }
+  }
+
+  /** Connects q again to the association `gen` (CNTLID `cntlid`) and resubmits what was in flight. */
+  private reconnectQpair(q: QpairContext, cntlid: number, gen: number, ioFailed: boolean): boolean {
+    let qp: IoQpair;
+    try {
+      qp = this.group.connect({ ...q.params!, cntlid });
+    } catch {
+      q.gen = gen;
+      return false;
+    }
+    q.qp = qp;
+    q.sq = new RequestQueue(qp, q.depth);
+    q.sq.onComplete = q.onIo;
+    q.gen = gen;
+    q.down = false;
+    this.qpairReconnects++;
+    if (ioFailed) return true;
+    // Resubmit each I/O that was in flight, as it was (same LBA, direction and buffer; its latency runs on).
+    const isFree = new Uint8Array(q.depth);
+    for (let i = 0; i < q.nfree; i++) isFree[q.free[i]!] = 1;
+    const bs = q.ns.plan.blockSize, nsid = q.ns.plan.nsid;
+    for (let tag = 0; tag < q.depth; tag++) {
+      if (isFree[tag] === 1) continue;
+      if (q.isRead[tag] === 1) q.sq.submitRead(nsid, q.lba[tag]!, q.blocks[tag]!, bs, q.data, tag * q.ioSize, tag);
+      else q.sq.submitWrite(nsid, q.lba[tag]!, q.blocks[tag]!, bs, q.data, tag * q.ioSize, tag);
+      this.retries++;
+    }
+    return true;
+  }
+
+  /** Completes every I/O in flight on q with Host Pathing Error (counted as errors). */
+  private failOutstanding(q: QpairContext): void {
+    const isFree = new Uint8Array(q.depth);
+    for (let i = 0; i < q.nfree; i++) isFree[q.free[i]!] = 1;
+    for (let tag = 0; tag < q.depth; tag++) if (isFree[tag] === 0) q.onIo(tag, HOST_PATH_ERROR);
   }
 
   /** Let in-flight I/O finish (not counted) so the qpairs can be closed cleanly. Bounded. */

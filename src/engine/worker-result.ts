@@ -30,4 +30,7 @@ export interface WorkerResult {
   backlog?: number;
   /** How the loop waited (spin/sleep time, sleeps, wake-ups) in the measured phase. */
   wait?: WaitStats;
+  /** --ctrl-loss-tmo: I/Os resubmitted on a reconnected qpair, and qpair reconnects. */
+  retriedIos?: number;
+  qpairReconnects?: number;
 }

@@ -15,7 +15,7 @@ export function cliEntryPath(): string {
 }
 
 export function launchBuiltinTarget(opts: LaunchOptions): Promise<LaunchedTarget> {
-  const args = [cliEntryPath(), 'target', '--listen', '127.0.0.1:0', '--reactor-mask', opts.reactorCores.join(','), '--exit-with-parent'];
+  const args = [cliEntryPath(), 'target', '--listen', opts.listen ?? '127.0.0.1:0', '--reactor-mask', opts.reactorCores.join(','), '--exit-with-parent'];
   for (const ns of opts.namespaces) args.push('--ns', ns);
   if (opts.interruptMode) args.push('--interrupt-mode');
   if (opts.interruptMode && opts.spinUs !== undefined) args.push('--spin-us', String(opts.spinUs));

@@ -24,6 +24,8 @@ export interface LaunchOptions {
   /** Extra flags for `nvmf-perf target` (built-in only). */
   extraArgs?: string[];
   readyTimeoutMs?: number;
+  /** Built-in target: ADDR:PORT to listen on (default 127.0.0.1:0, a free port). */
+  listen?: string;
 }
 
 export interface LaunchedTarget {

@@ -6,8 +6,8 @@ import type { WaitStats } from '../util/adaptive-wait.js';
 export const SCHEMA_VERSION = 1;
 
 // What the engine produces and the document carries as is (defined with the engine's output).
-import type { NamespaceInfo, ReactorSample, RunStatus, TargetInfo, TimelinePoint } from '../engine/run-record.js';
-export type { NamespaceInfo, ReactorSample, RunStatus, TargetInfo, TimelinePoint };
+import type { ConnectionEvent, NamespaceInfo, ReactorSample, RunStatus, TargetInfo, TimelinePoint } from '../engine/run-record.js';
+export type { ConnectionEvent, NamespaceInfo, ReactorSample, RunStatus, TargetInfo, TimelinePoint };
 
 /** Latency and throughput of a set of I/Os. Latencies in microseconds. */
 export interface IoSummary {
@@ -167,4 +167,15 @@ export interface PerfResult {
   verify?: VerifySummary;
   /** The job file and section this run came from. */
   workload?: WorkloadSource;
+  /** --ctrl-loss-tmo: reconnect settings, I/Os resubmitted after reconnects, and each disconnect / reconnect / loss. */
+  connection?: ConnectionSummary;
+}
+
+export interface ConnectionSummary {
+  ctrlLossTmoSec: number;
+  reconnectDelaySec: number;
+  /** -1: I/O waits until the controller is lost. */
+  fastIoFailTmoSec: number;
+  retriedIos: number;
+  events: ConnectionEvent[];
 }

@@ -3,7 +3,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import schema from './result-schema.json' with { type: 'json' };
 import type { WaitStats } from '../util/adaptive-wait.js';
 import type {
-  DirectionSplit, HostInfo, IoSummary, LatencyDetail, NamespaceInfo, NamespaceRow, Percentile, PerfResult,
+  ConnectionEvent, ConnectionSummary, DirectionSplit, HostInfo, IoSummary, LatencyDetail, NamespaceInfo, NamespaceRow, Percentile, PerfResult,
   ReactorSample, ResolvedConfig, TargetInfo, TimelinePoint, VerifyMismatchRecord, VerifySummary, WorkerSummary,
   WorkloadSource,
 } from './result-types.js';
@@ -84,7 +84,11 @@ export const SCHEMA_SHAPES: readonly ObjectShape[] = [
   shape<PerfResult>('#')(
     ['schemaVersion', 'tool', 'timestamp', 'status', 'commandLine', 'host', 'config', 'targets', 'durationSec',
       'total', 'workers', 'namespaces', 'timeline', 'latency'],
-    ['error', 'targetCpu', 'rate', 'verify', 'workload']),
+    ['error', 'targetCpu', 'rate', 'verify', 'workload', 'connection']),
+  shape<ConnectionSummary>('#/properties/connection')(
+    ['ctrlLossTmoSec', 'reconnectDelaySec', 'fastIoFailTmoSec', 'retriedIos', 'events'], []),
+  shape<ConnectionEvent>('#/$defs/connectionEvent')(['kind', 't', 'at', 'controller', 'trid'],
+    ['cntlid', 'outageSec', 'attempts', 'error']),
   shape<VerifySummary>('#/properties/verify')(['blocksWritten', 'blocksChecked', 'mismatches', 'details'], []),
   shape<VerifyMismatchRecord>('#/properties/verify/properties/details/items')(['nsid', 'lba', 'what'], []),
   shape<WorkloadSource>('#/properties/workload')(['file', 'section', 'sections'], []),
@@ -117,5 +121,5 @@ export const SCHEMA_SHAPES: readonly ObjectShape[] = [
     ['spin', 'sleep', 'sleeps', 'wakeups', 'connections', 'qpairs']),
   shape<TimelinePoint>('#/$defs/timelinePoint')(
     ['t', 'intervalSec', 'iops', 'readIops', 'writeIops', 'mibps', 'avgLatUs', 'busyPct', 'cpuPct'],
-    ['targetCpuCores', 'targetReactors']),
+    ['targetCpuCores', 'targetReactors', 'errors', 'retries']),
 ];

@@ -229,6 +229,22 @@ function errorLines(r: PerfResult): string[] {
   return lines;
 }
 
+/** --ctrl-loss-tmo: each disconnect, reconnect and loss, at its time in the run. */
+export function connectionLines(r: PerfResult): string[] {
+  const c = r.connection;
+  if (!c || c.events.length === 0) return [];
+  const lines = [`connection: ${c.events.filter((e) => e.kind === 'disconnect').length} disconnect(s), `
+    + `${c.events.filter((e) => e.kind === 'reconnect').length} reconnect(s), ${c.retriedIos} I/O(s) retried after reconnecting`];
+  for (const e of c.events) {
+    const at = `  t=${e.t.toFixed(1)} s ${e.trid}:`;
+    if (e.kind === 'disconnect') lines.push(`${at} DISCONNECTED`);
+    else if (e.kind === 'reconnect') {
+      lines.push(`${at} reconnected after ${(e.outageSec ?? 0).toFixed(1)} s (attempt ${e.attempts ?? 0}, CNTLID ${e.cntlid ?? 0})`);
+    } else lines.push(`${at} LOST after ${(e.outageSec ?? 0).toFixed(1)} s (${e.attempts ?? 0} attempt(s)${e.error ? `; last: ${e.error}` : ''})`);
+  }
+  return lines;
+}
+
 function rateLine(r: PerfResult): string | undefined {
   if (!r.rate) return undefined;
   const req = Math.round(r.rate.requestedIops), got = Math.round(r.rate.achievedIops);
@@ -270,6 +286,7 @@ export function formatSummary(result: PerfResult, opts: SummaryOptions): string 
 
   const errors = errorLines(result);
   if (errors.length > 0) out.push(...errors);
+  out.push(...connectionLines(result));
   const rate = rateLine(result);
   if (rate) out.push(rate);
   out.push(...workloadLines(result));

@@ -63,6 +63,23 @@ describe('perf flags', () => {
     expect(err({ targetNs: 'ram:1G', transportId: ['trtype:TCP'] })).toBe('--target-ns applies only to the launched target (no -r given)');
     expect(err({ seed: 'x' })).toBe('--seed: expected an integer from 0 to 4294967295, got "x"');
   });
+  it('--ctrl-loss-tmo, --reconnect-delay, --fast-io-fail-tmo', () => {
+    const r = ['trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:4420 subnqn:nqn.x'];
+    expect(parse({ transportId: r }).reconnect).toBeUndefined();
+    expect(parse({ transportId: r, ctrlLossTmo: '0' }).reconnect).toBeUndefined();
+    expect(parse({ transportId: r, ctrlLossTmo: '10' }).reconnect).toEqual({ ctrlLossTmoSec: 10, reconnectDelaySec: 1, fastIoFailTmoSec: -1 });
+    expect(parse({ transportId: r, ctrlLossTmo: '-1', reconnectDelay: '2', fastIoFailTmo: '5' }).reconnect)
+      .toEqual({ ctrlLossTmoSec: -1, reconnectDelaySec: 2, fastIoFailTmoSec: 5 });
+    expect(err({ transportId: r, ctrlLossTmo: 'x' })).toBe('--ctrl-loss-tmo: expected an integer from -1 to 86400, got "x"');
+    expect(err({ transportId: r, ctrlLossTmo: '-2' })).toBe('--ctrl-loss-tmo: expected an integer from -1 to 86400, got "-2"');
+    expect(err({ transportId: r, ctrlLossTmo: '5', reconnectDelay: '0' })).toBe('--reconnect-delay: expected an integer from 1 to 3600, got "0"');
+    expect(err({ transportId: r, ctrlLossTmo: '5', fastIoFailTmo: '1.5' })).toBe('--fast-io-fail-tmo: expected an integer from -1 to 86400, got "1.5"');
+    expect(err({ transportId: r, ctrlLossTmo: '5', fastIoFailTmo: '6' }))
+      .toBe('--fast-io-fail-tmo 6 is longer than --ctrl-loss-tmo 5: I/O would fail only when the controller is lost');
+    expect(err({ transportId: r, reconnectDelay: '2' })).toBe('--reconnect-delay applies only with a non-zero --ctrl-loss-tmo');
+    expect(err({ transportId: r, fastIoFailTmo: '2' })).toBe('--fast-io-fail-tmo applies only with a non-zero --ctrl-loss-tmo');
+    expect(err({ ctrlLossTmo: '5' })).toBe('--ctrl-loss-tmo applies only with -r (a launched target is not restarted)');
+  });
   it('helpers', () => {
     expect(parseCoreMask('0-2,5')).toEqual([0, 1, 2, 5]);
     expect(parseCoreMask('3-1')).toBe('range 3-1 is reversed');
