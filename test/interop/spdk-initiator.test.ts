@@ -59,7 +59,9 @@ if (peerGate(SUITE)) {
         { name: `randwrite ${ICD + 512} B (first R2T size) QD 32 with hostnqn`, args: ['-q', '32', '-o', String(ICD + 512), '-w', 'randwrite'], hostnqn: true },
         { name: `rw ${MDTS_BYTES} B (= MDTS) QD 16 -P 4`, args: ['-q', '16', '-o', String(MDTS_BYTES), '-w', 'rw', '-M', '50', '-P', '4'] },
         { name: `read ${MDTS_BYTES + 512} B (MDTS + 1 block, split) QD 8 -H`, args: ['-q', '8', '-o', String(MDTS_BYTES + 512), '-w', 'read', '-H'] },
-        { name: 'randrw 1 MiB QD 128 -H -I -P 4 with hostnqn', args: ['-q', '128', '-o', String(1 << 20), '-w', 'randrw', '-M', '70', '-H', '-I', '-P', '4'], hostnqn: true },
+        // QD 32 × 4 qpairs × 1 MiB = 128 MiB of spdk_nvme_perf buffers: at QD 128 its 512 MiB (spdk.sh perf -s 512,
+        // no hugepages) ran out now and then ("starting I/O failed: -12"); QD 128 is covered at 4 KiB above.
+        { name: 'randrw 1 MiB QD 32 -H -I -P 4 with hostnqn', args: ['-q', '32', '-o', String(1 << 20), '-w', 'randrw', '-M', '70', '-H', '-I', '-P', '4'], hostnqn: true },
       ];
       for (const c of cases) {
         it(c.name, async () => {
