@@ -104,6 +104,11 @@ export class TcpConnection implements TargetQueue, PduHandler {
   private stalled = false;
   /** Consecutive polls that found nothing to read (poll mode polls long-idle queues less often). */
   idlePasses = 0;
+  /**
+   * The last poll() left nothing behind: the socket read short or would block, no PDU waits on
+   * back-pressure and every response went out. Only epoll can bring more work (level-triggered).
+   */
+  quiet = false;
   private lingerUntilNs = 0;
   private shutDown = false;
   private closeReason = '';
@@ -157,6 +162,7 @@ export class TcpConnection implements TargetQueue, PduHandler {
 
   /** One pass: receive, handle PDUs, send. Returns > 0 when something was done. */
   poll(): number {
+    this.quiet = false;
     if (this.state >= ConnState.Closing) return this.pollClosing();
     let work = 0;
     const r = this.rx;
@@ -178,7 +184,8 @@ export class TcpConnection implements TargetQueue, PduHandler {
         this.idlePasses = 0;
         work++;
         if (this.afterReceive()) return work;
-        if (r.drained || this.stalled) break;
+        if (this.stalled) break;
+        if (r.drained) { this.quiet = true; break; }
         continue;
       }
       if (n === 0) {
@@ -187,12 +194,14 @@ export class TcpConnection implements TargetQueue, PduHandler {
       }
       if (n === EAGAIN) {
         if (round === 0) this.idlePasses++;
+        this.quiet = true;
         break;
       }
       this.close(`recv: ${errnoName(n)}`);
       return work + 1;
     }
     if (this.sq.pendingBytes > 0) work += this.flush();
+    if (this.sq.pendingBytes > 0) this.quiet = false;
     return work;
   }
 

@@ -22,6 +22,8 @@ import {
 
 /** Housekeeping period. */
 const TICK_NS = 2_000_000;
+/** Before a sleep, the thread's CPU time (a syscall to read) is published if older than this. */
+const CPU_PUBLISH_NS = 10_000_000;
 const WAKE_TAG = 0xffffffff;
 /** Empty polls after which a queue counts as idle (≈ 1 ms at a few µs per pass). */
 const IDLE_BACKOFF_PASSES = 256;
@@ -52,6 +54,9 @@ export class Reactor implements ReactorContext {
   private readonly wakeFd: number;
   private readonly events = new Int32Array(2 * 64);
   private forceTick = false;
+  /** When CPU_NS was last published, and whether a pass did work since. */
+  private cpuPublishedNs = 0;
+  private cpuDirty = false;
 
   constructor(readonly params: ReactorParams) {
     this.index = params.index;
@@ -109,11 +114,13 @@ export class Reactor implements ReactorContext {
       // recv() is a syscall, and skipping them shortens the pass for the busy queues. (A queue epoll
       // reported ready is polled at once: sleep() marks it active.)
       const skipIdle = (wait.passes & 7) !== 0;
+      let quiet = true;
       for (let i = 0; i < conns.length; i++) {
         const c = conns[i]!;
         if (skipIdle && c.idlePasses > IDLE_BACKOFF_PASSES && c.outPending === 0) continue;
         try {
           work += c.poll();
+          if (!c.quiet) quiet = false;
         } catch (e) {
           // A bug must cost one connection, never the reactor.
           this.log('warn', `${c.describe()}: internal error: ${(e as Error)?.stack ?? String(e)}`);
@@ -122,7 +129,11 @@ export class Reactor implements ReactorContext {
         if (c.state === ConnState.Closed) { this.remove(i); i--; }
       }
       const now = wait.now();
-      const sleepNow = wait.endPass(work, now, false, this.counters.commands - commandsBefore);
+      if (work > 0) this.cpuDirty = true;
+      let sleepNow = wait.endPass(work, now, false, this.counters.commands - commandsBefore);
+      // No spin window: a busy pass that drained every socket sleeps at once instead of paying one
+      // more pass of empty recv() calls first (epoll is level-triggered, so nothing can be missed).
+      if (!sleepNow && quiet && work > 0 && wait.interrupt && wait.spinWindowNs === 0) sleepNow = true;
       this.nowNs = now;
       if (now >= nextTick || this.forceTick) {
         this.forceTick = false;
@@ -201,6 +212,8 @@ export class Reactor implements ReactorContext {
     this.publishWait();
     const s = this.stats, F = STATS_FIELDS;
     s[F.CPU_NS] = native.threadCpuNs();
+    this.cpuPublishedNs = now;
+    this.cpuDirty = false;
     let admin = 0, io = 0;
     for (const c of this.conns) {
       if (c.state !== ConnState.Active) continue;
@@ -257,7 +270,17 @@ export class Reactor implements ReactorContext {
       const ms = Math.max(0, Math.ceil((seen.sinceNs + this.stalledDropNs - now) / 1e6));
       timeoutMs = timeoutMs < 0 ? ms : Math.min(timeoutMs, ms);
     }
-    this.publishStats(now);
+    // Thread CPU time is a real syscall: read it before a sleep at most every CPU_PUBLISH_NS. A sleep
+    // that starts with it older than that is bounded so that it gets published (once) soon after.
+    if (now - this.cpuPublishedNs >= CPU_PUBLISH_NS) this.publishStats(now);
+    else {
+      this.publishWait();
+      this.stats[STATS_FIELDS.UPDATED_NS] = now;
+    }
+    if (this.cpuDirty) {
+      const ms = Math.max(1, Math.ceil((this.cpuPublishedNs + CPU_PUBLISH_NS - now) / 1e6));
+      timeoutMs = timeoutMs < 0 ? ms : Math.min(timeoutMs, ms);
+    }
     this.stats[STATS_FIELDS.SLEEPING_SINCE] = now;
     const n = native.epollWait(this.epfd, this.events, timeoutMs);
     this.stats[STATS_FIELDS.SLEEPING_SINCE] = 0;
