@@ -7,9 +7,12 @@
 // target). Runs alternate (each run measures every pair back to back; the target started first
 // alternates between runs); prints every run's IOPS and MiB/s and the median ratio per case.
 // Both targets get a 256 MiB RAM namespace with 4 KiB blocks (nvmf_tgt's Malloc bdev, our ram:).
-//   node bench/spdk-compare.mjs [--runs 3] [--seconds 5]
+// With --base DIR (another checkout of nvmf-perf, built), every nvmf-perf measurement is also taken
+// with that build, alternating with this one, and the ratios of both builds are printed side by side
+// (e.g. a checkout of the commit before a change, to show the change did not cost anything).
+//   node bench/spdk-compare.mjs [--runs 3] [--seconds 5] [--base DIR]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +25,14 @@ if (!(runs >= 1) || !(seconds >= 1)) {
   process.exit(2);
 }
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const baseDir = argValue('--base', undefined);
+const baseCli = baseDir ? join(baseDir, 'dist/cli/main.js') : undefined;
+if (baseCli && !existsSync(baseCli)) {
+  console.error(`spdk-compare: --base: ${baseCli} not found (build that checkout first)`);
+  process.exit(2);
+}
+/** The builds under test: this one, and the base build when given. */
+const BUILDS = [{ tag: '', cli }, ...(baseCli ? [{ tag: ' [base]', cli: baseCli }] : [])];
 const spdk = fileURLToPath(new URL('../../shared/peers/spdk.sh', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'nvmf-spdk-compare-'));
 const NQN = 'nqn.2016-06.io.spdk:cnode1';
@@ -39,9 +50,9 @@ const DIGEST = { name: '128 KiB randread QD32', q: 32, o: 131072, w: 'randread' 
 const trid = (port) => `trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:${port} subnqn:${NQN}`;
 
 /** nvmf-perf as initiator on core 0. */
-function ours(c, port, digests = false) {
+function ours(c, port, digests = false, build = BUILDS[0]) {
   const json = join(dir, `r-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
-  const args = [cli, '-r', trid(port), '-q', String(c.q), '-s', String(c.o), '-w', c.w, '-t', String(seconds), '-c', '0x1',
+  const args = [build.cli, '-r', trid(port), '-q', String(c.q), '-s', String(c.o), '-w', c.w, '-t', String(seconds), '-c', '0x1',
     '--no-progress', '--json', json];
   if (digests) args.push('-H', '-I');
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: (seconds + 60) * 1000 });
@@ -92,7 +103,7 @@ const startSpdk = () => startTarget('bash', [spdk, 'target', '--port', String(SP
   spawnSync('bash', [spdk, 'stop', '--pidfile', spdkPid], { stdio: 'ignore' });
   await waitExit(child);
 });
-const startOurs = () => startTarget(process.execPath, [cli, 'target', '--listen', `127.0.0.1:${OUR_PORT}`, '--reactor-mask', '1',
+const startOurs = (build = BUILDS[0]) => startTarget(process.execPath, [build.cli, 'target', '--listen', `127.0.0.1:${OUR_PORT}`, '--reactor-mask', '1',
   '--ns', 'ram:256MiB', '--block-size', '4096'], async (child) => {
   child.kill('SIGTERM');
   await waitExit(child);
@@ -111,10 +122,13 @@ async function phaseSpdkTarget(run, spdkToSpdk) {
   const t = await startSpdk();
   try {
     for (const c of CASES) {
-      const a = ours(c, SPDK_PORT);
+      // Alternate which build goes first from run to run.
+      const order = run % 2 === 1 ? BUILDS : [...BUILDS].reverse();
+      const mine = new Map();
+      for (const b of order) mine.set(b, ours(c, SPDK_PORT, false, b));
       const b = theirs(c, SPDK_PORT);
       spdkToSpdk.set(c.name, b);
-      record(run, `initiator ${c.name}`, 'nvmf-perf', a, 'spdk_nvme_perf', b);
+      for (const bd of BUILDS) record(run, `initiator ${c.name}${bd.tag}`, 'nvmf-perf', mine.get(bd), 'spdk_nvme_perf', b);
     }
     const d = ours(DIGEST, SPDK_PORT, true);
     const n = ours(DIGEST, SPDK_PORT, false);
@@ -124,13 +138,17 @@ async function phaseSpdkTarget(run, spdkToSpdk) {
   }
 }
 
-async function phaseOurTarget(run, spdkToOurs) {
-  const t = await startOurs();
+async function phaseOurTarget(run, spdkToOurs, build) {
+  const t = await startOurs(build);
   try {
-    for (const c of CASES) spdkToOurs.set(c.name, theirs(c, OUR_PORT));
-    const d = theirs(DIGEST, OUR_PORT, true);
-    const n = theirs(DIGEST, OUR_PORT, false);
-    record(run, `digests, our target, ${DIGEST.name}`, '-H -I', d, 'none', n);
+    const m = new Map();
+    for (const c of CASES) m.set(c.name, theirs(c, OUR_PORT));
+    spdkToOurs.set(build, m);
+    if (build === BUILDS[0]) {
+      const d = theirs(DIGEST, OUR_PORT, true);
+      const n = theirs(DIGEST, OUR_PORT, false);
+      record(run, `digests, our target, ${DIGEST.name}`, '-H -I', d, 'none', n);
+    }
   } finally {
     await t.stop();
   }
@@ -139,15 +157,18 @@ async function phaseOurTarget(run, spdkToOurs) {
 try {
   for (let run = 1; run <= runs; run++) {
     const spdkToSpdk = new Map(), spdkToOurs = new Map();
+    const builds = run % 2 === 1 ? BUILDS : [...BUILDS].reverse();
     if (run % 2 === 1) {
       await phaseSpdkTarget(run, spdkToSpdk);
-      await phaseOurTarget(run, spdkToOurs);
+      for (const b of builds) await phaseOurTarget(run, spdkToOurs, b);
     } else {
-      await phaseOurTarget(run, spdkToOurs);
+      for (const b of builds) await phaseOurTarget(run, spdkToOurs, b);
       await phaseSpdkTarget(run, spdkToSpdk);
     }
     for (const c of CASES) {
-      record(run, `target ${c.name}`, 'ours    ', spdkToOurs.get(c.name), 'nvmf_tgt      ', spdkToSpdk.get(c.name));
+      for (const b of BUILDS) {
+        record(run, `target ${c.name}${b.tag}`, 'ours    ', spdkToOurs.get(b).get(c.name), 'nvmf_tgt      ', spdkToSpdk.get(c.name));
+      }
     }
   }
 } finally {

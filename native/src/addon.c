@@ -321,6 +321,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       METHOD("crc32c", nv_fn_crc32c),
       METHOD("crc32cv", nv_fn_crc32cv),
       METHOD("copy", nv_fn_copy),
+      METHOD("adviseHugePages", nv_fn_advise_huge_pages),
       METHOD("watchFd", nv_fn_watch_fd),
       {"crc32cImpl", NULL, NULL, NULL, NULL, impl, napi_enumerable, NULL},
   };

@@ -50,6 +50,7 @@ bool nv_crc32c_hw(void);
 napi_value nv_fn_crc32c(napi_env env, napi_callback_info info);
 napi_value nv_fn_crc32cv(napi_env env, napi_callback_info info);
 napi_value nv_fn_copy(napi_env env, napi_callback_info info);
+napi_value nv_fn_advise_huge_pages(napi_env env, napi_callback_info info);
 
 napi_value nv_fn_tcp_connect(napi_env env, napi_callback_info info);
 napi_value nv_fn_tcp_listen(napi_env env, napi_callback_info info);

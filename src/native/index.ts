@@ -89,6 +89,11 @@ export interface NativeAddon {
   monoNs(): number;
   /** Writes CLOCK_MONOTONIC in ns into out[0] (no heap number is allocated, unlike monoNs()). */
   monoNsInto(out: Float64Array): void;
+  /**
+   * madvise(MADV_HUGEPAGE) over the whole pages of view's memory (call before touching it): a large
+   * buffer gets transparent huge pages where the kernel allows. 0, or -errno when it refused.
+   */
+  adviseHugePages(view: Uint8Array): number;
   /** CLOCK_THREAD_CPUTIME_ID of the calling thread in ns. */
   threadCpuNs(): number;
   /** CLOCK_PROCESS_CPUTIME_ID in ns. */
@@ -171,7 +176,7 @@ const REQUIRED: readonly (keyof NativeAddon)[] = [
   'tcpConnect', 'tcpListen', 'localPort', 'peerAddress', 'accept', 'send', 'send2', 'sendv', 'recv', 'recv2', 'close',
   'shutdown', 'setSocketBuffers', 'epollCreate', 'epollCtl', 'epollWait', 'eventfdCreate',
   'eventfdWrite', 'eventfdRead', 'pollFd', 'pinThread', 'allowedCpus', 'currentCpu', 'gettid', 'exitNow',
-  'monoNs', 'monoNsInto', 'threadCpuNs', 'processCpuNs', 'threadCpuNsOf', 'crc32c', 'crc32cv', 'copy', 'watchFd',
+  'monoNs', 'monoNsInto', 'threadCpuNs', 'processCpuNs', 'threadCpuNsOf', 'crc32c', 'crc32cv', 'copy', 'adviseHugePages', 'watchFd',
 ];
 
 function loadAddon(): NativeAddon {

@@ -74,7 +74,9 @@ export class RamNamespace implements NamespaceBackend {
     const out: SharedArrayBuffer[] = [];
     for (let off = 0; off < sizeBytes; off += chunkSize) {
       const sab = new SharedArrayBuffer(Math.min(chunkSize, sizeBytes - off));
-      new Uint8Array(sab).fill(0);
+      const mem = new Uint8Array(sab);
+      native.adviseHugePages(mem); // as SPDK's hugepage memory: fewer TLB misses on random 4 KiB copies
+      mem.fill(0);
       out.push(sab);
     }
     return out;

@@ -79,6 +79,26 @@ describe('capsule and data PDUs (PduSendQueue)', () => {
     expect(b.subarray(28, 540)).toEqual(data);
     expect(dv.getUint32(540, true)).toBe(crc32c(data, 0, 512));
   });
+  it.each([[false, false], [true, true]])('C2HData with a copied payload larger than the arena, then a CapsuleResp (HDGST %s, DDGST %s)', (hd, dd) => {
+    // The 64-byte arena must grow for the copy: the bytes must land in the arena the segment points to.
+    const q = queue(hd, dd);
+    const data = Uint8Array.from({ length: 3000 }, (_, i) => (i * 7) & 0xff);
+    q.beginDataPdu(PduType.C2HData, PduFlags.LAST_PDU, 9, 0, 0, data.length);
+    q.payloadCopy(data, 0, data.length);
+    data.fill(0); // a snapshot: later changes to the source are not sent
+    q.endDataPdu();
+    q.putCapsuleResp(9, 0, 0, 0, 3, 1);
+    const b = q.take();
+    const pdo = hd ? 28 : 24, dlen = dd ? 4 : 0, respLen = hd ? 28 : 24;
+    expect(b.length).toBe(pdo + 3000 + dlen + respLen);
+    const want = Uint8Array.from({ length: 3000 }, (_, i) => (i * 7) & 0xff);
+    expect(b.subarray(pdo, pdo + 3000)).toEqual(want);
+    const dv = new DataView(b.buffer);
+    if (dd) expect(dv.getUint32(pdo + 3000, true)).toBe(crc32c(want, 0, 3000));
+    const r = pdo + 3000 + dlen;
+    expect(b[r]).toBe(PduType.CapsuleResp);
+    expect(dv.getUint16(r + 8 + 12, true)).toBe(9); // CQE CID
+  });
   it('CapsuleCmd with in-capsule data: PDO from the controller PDA (zero padding), data digest', () => {
     const q = queue(true, true, 7); // 32-byte alignment: PDO 96
     const icd = Uint8Array.from({ length: 40 }, (_, i) => 0xa0 + i);

@@ -250,8 +250,11 @@ export class PduReceiver {
           const hlen = this.hlen, hd = this.hd;
           if (avail < hlen + hd) return RX_OK;
           const s = this.rd;
-          const h = this.hdr;
-          for (let i = 0; i < hlen; i++) h[i] = b[s + i]!;
+          // Copy the header out four bytes at a time (every NVMe/TCP HLEN is a multiple of 4).
+          const h = this.hdr, hv = this.hdv, bv = this.dv;
+          const words = hlen & ~3;
+          for (let i = 0; i < words; i += 4) hv.setUint32(i, bv.getUint32(s + i, true), true);
+          for (let i = words; i < hlen; i++) h[i] = b[s + i]!;
           const type = this.type, plen = this.plen, pdo = this.pdo;
           if (hd) {
             const want = this.dv.getUint32(s + hlen, true);

@@ -308,6 +308,13 @@ export class PduSendQueue {
 
   /** Data of the PDU being built, copied into the arena (the source may change before it is sent). */
   payloadCopy(buf: Uint8Array, off: number, len: number): void {
+    if (!this.ddgst) {
+      // reserve() extends the header's segment: header, data and the CapsuleResp after it become one iovec.
+      const at = this.reserve(len); // first: reserve() may move to a larger arena
+      native.copy(this.arena, at, buf, off, len);
+      return;
+    }
+    // With a data digest the data stays a segment of its own (endDataPdu digests its segments).
     const o = this.alloc(len);
     native.copy(this.arena, o, buf, off, len);
     this.push(this.arena, o, len);
