@@ -34,10 +34,17 @@ export function handleAdmin(req: TargetRequest): void {
       ctrl.aers.push(req.cid);
       c.park(req);
       return;
-    case AdminOpcode.Abort:
+    case AdminOpcode.Abort: {
       if (ctrl.discovery) break;
-      req.complete(ST.OK, 1); // DW0 bit 0 = 1: command not aborted (as Linux nvmet)
+      // CDW10: SQID bits 15:0, CID bits 31:16. A command this target holds unanswered is completed with
+      // Command Abort Requested and the Abort's DW0 bit 0 is 0; anything else (commands on the admin
+      // queue, on an I/O queue another reactor owns, or already executing) is not aborted: DW0 bit 0 = 1.
+      const cdw10 = sqeCdw10(req.sqv, 0);
+      const sqid = cdw10 & 0xffff, cid = cdw10 >>> 16;
+      const q = sqid > 0 ? c.ctx.findIoQueue(ctrl.cntlid, sqid) : null;
+      req.complete(ST.OK, q !== null && q.abortHeld(cid) ? 0 : 1);
       return;
+    }
     default:
       break;
   }

@@ -5,6 +5,7 @@ import type { ControllerLimits } from './identify-data.js';
 import { IDENTIFY_SIZE, buildIdentifyNamespace, buildNsDescriptors } from './identify-data.js';
 import { openNamespace, type NamespaceBackend, type NamespaceShared } from './namespace.js';
 import type { ControllerRegistry } from './registry.js';
+import type { TargetQueue } from './request.js';
 import type { ListenerInfo, SubsystemDescriptor } from './subsystem.js';
 import type { TargetLogLevel } from './config.js';
 import { writeStderrLine } from '../util/stderr-line.js';
@@ -87,6 +88,8 @@ export interface ReactorContext {
   log(level: 'warn' | 'info', msg: string): void;
   /** Wakes every reactor (interrupt mode): a controller died and its I/O queues must notice. */
   wakeAll(): void;
+  /** The I/O queue `qid` of controller `cntlid` when this reactor owns it (Abort), else null. Scans: not for the hot path. */
+  findIoQueue(cntlid: number, qid: number): TargetQueue | null;
   /** Publishes this reactor's SMART counter deltas to the shared block (before a SMART log read). */
   flushSmart(): void;
 }

@@ -79,6 +79,11 @@ export class Reactor implements ReactorContext {
     }
   }
 
+  findIoQueue(cntlid: number, qid: number): TcpConnection | null {
+    for (const c of this.conns) if (c.qid === qid && qid > 0 && c.cntlid === cntlid && c.ioSlot >= 0) return c;
+    return null;
+  }
+
   flushSmart(): void {
     const k = this.counters, cb = this.control;
     this.ioDone += k.readCmds + k.writeCmds;

@@ -1,7 +1,8 @@
 // JSON-RPC methods of the built-in target, with SPDK's method and field names so the same sampler
 // reads our target and SPDK's nvmf_tgt: framework_get_reactors, nvmf_get_stats. busy/idle are
-// reported in ns with tick_rate 1e9.
-import type { JsonValue, RpcHandler } from '../rpc/server.js';
+// reported in ns with tick_rate 1e9. nvmf_perf_test_hold_io is ours and for tests only (fault
+// injection: hold I/O commands unanswered, to exercise a host's I/O timeouts).
+import { RpcError, type JsonValue, type RpcHandler } from '../rpc/server.js';
 import type { RunningTarget } from './target.js';
 
 const TICK_RATE = 1e9;
@@ -48,6 +49,16 @@ export function targetRpcMethods(t: RunningTarget): Record<string, RpcHandler> {
         transports: [{ trtype: 'TCP' }],
       })),
     }),
+    nvmf_perf_test_hold_io: (params): JsonValue => {
+      const p = (params ?? {}) as { count?: unknown; abortable?: unknown };
+      const count = p.count;
+      if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > 0x7fffffff) {
+        throw new RpcError(-32602, 'nvmf_perf_test_hold_io: "count" must be an integer ≥ 0');
+      }
+      if (p.abortable !== undefined && typeof p.abortable !== 'boolean') throw new RpcError(-32602, 'nvmf_perf_test_hold_io: "abortable" must be a boolean');
+      t.holdIo(count, p.abortable ?? true);
+      return true;
+    },
     nvmf_get_subsystems: (): JsonValue => [{
       nqn: t.subnqn,
       subtype: 'NVMe',

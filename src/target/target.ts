@@ -39,6 +39,12 @@ export interface RunningTarget {
   stats(): ReactorStats[];
   /** Controllers currently allocated (admin queues connected). */
   controllers(): number;
+  /**
+   * Test only (fault injection for host I/O-timeout tests; also RPC nvmf_perf_test_hold_io): hold the
+   * next `count` I/O commands without an answer. abortable: an Abort completes a held command with
+   * Command Abort Requested; otherwise Aborts report "not aborted". count 0 stops holding.
+   */
+  holdIo(count: number, abortable: boolean): void;
   /** Resolves with an error message if a reactor dies unexpectedly (never on a normal stop). */
   readonly failed: Promise<string>;
   /**
@@ -270,6 +276,7 @@ export async function startTarget(config: TargetConfig): Promise<RunningTarget> 
     config, listeners, port: first.port, subnqn: config.subnqn, subsystem, readyLine, reactorTids: tids,
     stats: () => config.reactorCpus.map((cpu, i) => control.readStats(i, cpu)),
     controllers: () => registry.count(),
+    holdIo: (count, abortable) => control.setHoldIo(count, abortable),
     failed,
     stop,
   };
