@@ -26,6 +26,9 @@ const MIN_SLEEP_NS = 20_000;
 const HOST_PATH_ERROR = encodeStatus(StatusCodeType.Path, 0x70);
 /** Status of an I/O failed by a qpair reset (--io-timeout): Generic, Command Aborted due to SQ Deletion. */
 const SQ_DELETED = encodeStatus(StatusCodeType.Generic, GenericStatus.AbortedSqDeletion);
+/** --io-timeout qpair reset: connect attempts, and the pause between them (ms). */
+const RESET_CONNECT_TRIES = 5, RESET_RETRY_MS = 50;
+const pauseCell = new Int32Array(new SharedArrayBuffer(4));
 /** recover(): the qpairs are connected again / the run ended meanwhile (anything else is an error message). */
 const RESUME = 1, STOPPED = 2;
 
@@ -577,7 +580,16 @@ export class WorkerLoop {
     this.timeouts!.resetDone(q.watch!, failed);
     if (!q.params) { q.down = true; throw new Error(`qpair ${q.qp.qid} was reset after an I/O timeout and cannot be connected again`); }
     const cntlid = this.links ? this.links.cntlid(q.ctrlIndex) : q.params.cntlid;
-    const qp = this.group.connect({ ...q.params, cntlid });
+    let qp: IoQpair | undefined;
+    // The target may not have seen the old connection close yet (its QID still in use): a few tries.
+    for (let attempt = 1; qp === undefined; attempt++) {
+      try {
+        qp = this.group.connect({ ...q.params, cntlid });
+      } catch (e) {
+        if (attempt >= RESET_CONNECT_TRIES || this.counters.stopRequested()) { q.down = true; throw e; }
+        Atomics.wait(pauseCell, 0, 0, RESET_RETRY_MS);
+      }
+    }
     qp.submitClock = now;
     q.qp = qp;
     q.sq = new RequestQueue(qp, q.depth);
