@@ -3,7 +3,8 @@
 // asked for (src/engine/abort-requests.ts; the main thread owns the admin queue). If the Abort fails
 // (error status, no answer, or "not aborted") or the command still has not completed one more timeout
 // later, the qpair is to be reset (the worker loop disconnects and reconnects it, failing what it held).
-// One timed-out command per qpair is handled at a time; the next one is looked at once it is resolved.
+// One timed-out command per qpair is handled at a time; the next one is looked at once it is resolved
+// (its Abort waits, if need be, until the answer to the previous one is in).
 import type { IoQpair } from '../transport/transport.js';
 import type { AbortRequests } from './abort-requests.js';
 import type { IoTimeoutTotals } from './worker-result.js';
@@ -72,6 +73,7 @@ export class IoTimeoutWatch {
         w.cid = -1; // completed (aborted or not): look for the next one below
       } else {
         if (abortFailed) w.resetAtNs = Math.min(w.resetAtNs, nowNs + this.intervalNs);
+        else this.postAbort(w, ctrl, qp.qid);
         return nowNs >= w.resetAtNs;
       }
     }
@@ -83,14 +85,19 @@ export class IoTimeoutWatch {
     w.cid = cid;
     w.stamp = at;
     w.resetAtNs = nowNs + this.timeoutNs;
-    if (!w.abortPending && this.requests.idle(w.slot)) {
-      this.requests.post(w.slot, ctrl, qp.qid, cid);
-      this.totals.abortsSent++;
-      w.abortPending = true;
-      w.abortCid = cid;
-      w.abortStamp = at;
-    }
+    this.postAbort(w, ctrl, qp.qid);
     return false;
+  }
+
+  /** Asks for an Abort of w's command unless one was asked for already; waits while the slot still holds an earlier one. */
+  private postAbort(w: QpairWatch, ctrl: number, sqid: number): void {
+    if (w.abortPending || !this.requests.idle(w.slot)) return;
+    if (w.abortCid === w.cid && w.abortStamp === w.stamp) return;
+    this.requests.post(w.slot, ctrl, sqid, w.cid);
+    this.totals.abortsSent++;
+    w.abortPending = true;
+    w.abortCid = w.cid;
+    w.abortStamp = w.stamp;
   }
 
   /** The worker reset qpair w, failing `failedIos` I/Os; an Abort still unanswered is counted when its answer comes. */
