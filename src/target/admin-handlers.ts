@@ -2,7 +2,9 @@
 // Page, Set/Get Features, Keep Alive, Asynchronous Event Request, Abort.
 import { AdminOpcode, Cns, FeatureId, LogPageId } from '../nvme/opcodes.js';
 import { ERROR_LOG_ENTRY_SIZE } from '../nvme/log-pages.js';
-import type { TargetRequest } from './request.js';
+import type { TargetQueue, TargetRequest } from './request.js';
+import type { TargetController } from './controller.js';
+import { AEC_NS_ATTR_NOTICES, AEN_NS_ATTR_CHANGED } from './namespace-change.js';
 import { SMART_FIELDS } from './control.js';
 import {
   AERL, IDENTIFY_SIZE, SMART_SIZE, buildActiveNsList, buildCommandEffectsLog, buildDiscoveryLog, buildFirmwareSlotLog,
@@ -29,10 +31,12 @@ export function handleAdmin(req: TargetRequest): void {
       req.complete(ST.OK);
       return;
     case AdminOpcode.AsyncEventRequest:
-      // Parked: we raise no events, so it completes only when the association goes away.
+      // Parked until there is an event to report (Namespace Attribute Changed is the one we raise),
+      // or the association goes away.
       if (ctrl.aers.length >= AERL + 1) { req.complete(ST.AER_LIMIT); return; }
       ctrl.aers.push(req.cid);
       c.park(req);
+      if (ctrl.nsChanges.due) deliverNamespaceNotice(c, ctrl);
       return;
     case AdminOpcode.Abort: {
       if (ctrl.discovery) break;
@@ -49,6 +53,18 @@ export function handleAdmin(req: TargetRequest): void {
       break;
   }
   req.complete(ST.INVALID_OPCODE);
+}
+
+/**
+ * Namespace Attribute Changed is due on ctrl (admin queue q): if the host enabled the notice (Set
+ * Features Asynchronous Event Configuration bit 8) and an AER is parked, complete the oldest one with
+ * it. Otherwise it stays due until an AER arrives (or, when disabled, until the log page is read).
+ */
+export function deliverNamespaceNotice(q: TargetQueue, ctrl: TargetController): void {
+  if ((ctrl.asyncEventConfig & AEC_NS_ATTR_NOTICES) === 0 || ctrl.aers.length === 0) return;
+  const cid = ctrl.aers.shift()!;
+  ctrl.nsChanges.delivered();
+  q.answerParked(cid, AEN_NS_ATTR_CHANGED);
 }
 
 function identify(req: TargetRequest): void {
@@ -138,7 +154,10 @@ function getLogPage(req: TargetRequest): void {
         buildFirmwareSlotLog(full, c.ctx.params.subsystem.firmware);
         break;
       case LogPageId.ChangedNamespaceList:
+        // The NSIDs changed since the last read; the read clears them and unmasks the event unless
+        // RAE (CDW10 bit 15, Retain Asynchronous Event) is set.
         full = new Uint8Array(4096);
+        ctrl.nsChanges.readLog(full, (cdw10 & 0x8000) !== 0);
         break;
       case LogPageId.CommandsSupported:
         full = new Uint8Array(4096);

@@ -508,6 +508,10 @@ export class TcpConnection implements TargetQueue, PduHandler {
     this.release(req);
   }
 
+  answerParked(cid: number, dw0: number): void {
+    this.respondRaw(cid, ST.OK, dw0);
+  }
+
   hold(req: TargetRequest, abortable: boolean): void {
     this.xKind[req.slot] = abortable ? X_HELD : X_HELD_NO_ABORT;
   }

@@ -34,6 +34,8 @@ export interface TargetQueue {
   receiveWrite(req: TargetRequest, ns: NamespaceBackend, byteOff: number, len: number): void;
   /** Frees req without an answer (an Asynchronous Event Request parked until the association ends). */
   park(req: TargetRequest): void;
+  /** Completes a parked Asynchronous Event Request `cid` (an event to report) with success and `dw0`. */
+  answerParked(cid: number, dw0: number): void;
   /** Test knob (ControlBlock.setHoldIo): keeps req unanswered; `abortable`: an Abort may complete it. */
   hold(req: TargetRequest, abortable: boolean): void;
   /**
