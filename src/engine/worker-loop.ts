@@ -340,6 +340,8 @@ export class WorkerLoop {
           if (rate > 0) waitNs = Math.min(waitNs, nextArrival - t2);
           if (!this.recording) waitNs = Math.min(waitNs, warmEnd - t2);
           if (this.thinkNs > 0) waitNs = Math.min(waitNs, this.thinkNs);
+          // --io-timeout: with I/O in flight, wake for the next timeout check (a stalled target sends nothing).
+          if (this.timeouts && inflight > 0) waitNs = Math.min(waitNs, this.timeouts.intervalNs);
           const ms = Math.max(0, Math.min(1000, waitNs / 1e6)); // fractional: epoll_pwait2 sleeps to the ns
           if (t2 - lastPublish > 20_000_000) {
             lastPublish = t2;

@@ -48,7 +48,7 @@ async function perf(args: string[], during: () => void): Promise<Run> {
     for (let i = 0; i < 1200 && !/IOPS/.test(stderr) && child.exitCode === null; i++) await sleep(50);
     expect(stderr, 'no progress line').toMatch(/IOPS/);
     during();
-    const code = await Promise.race([exited, sleep(90_000).then(() => 'hang' as const)]);
+    const code = await Promise.race([exited, sleep(150_000).then(() => 'hang' as const)]);
     expect(code, `perf did not exit: ${stderr}`).not.toBe('hang');
     return { code: code as number | null, stderr, stdout, result: JSON.parse(readFileSync(json, 'utf8')) as PerfResult };
   } finally {
@@ -59,24 +59,25 @@ async function perf(args: string[], during: () => void): Promise<Run> {
 describe('perf --io-timeout', () => {
   it('held commands that can be aborted: counted, aborted (Command Abort Requested), no qpair reset', async () => {
     // A long timeout: each Abort's round trip (through perf's main thread) must beat it, or the qpair is reset.
-    const run = await perf(['-q', '8', '-s', '4096', '-w', 'randread', '-t', '6', '-P', '1', '--io-timeout', '1000'],
-      () => target.holdIo(3, true));
+    // Two held commands: the second one's Abort waits for the first one's answer.
+    const run = await perf(['-q', '8', '-s', '4096', '-w', 'randread', '-t', '12', '-P', '1', '--io-timeout', '2000'],
+      () => target.holdIo(2, true));
     const res = run.result;
     expect(validateResult(res)).toEqual([]);
     expect(res.status, run.stderr).toBe('complete');
-    expect(res.ioTimeouts).toEqual({ timeoutMs: 1000, timedOut: 3, abortsSent: 3, aborted: 3, notAborted: 0, abortsFailed: 0,
+    expect(res.ioTimeouts).toEqual({ timeoutMs: 2000, timedOut: 2, abortsSent: 2, aborted: 2, notAborted: 0, abortsFailed: 0,
       qpairResets: 0, resetFailedIos: 0 });
-    expect(res.workers[0]!.timeouts).toBe(3);
-    // The three aborted reads are the run's only errors: I/O errors make the exit code 1.
-    expect(res.total.total.errors).toBe(3);
+    expect(res.workers[0]!.timeouts).toBe(2);
+    // The two aborted reads are the run's only errors: I/O errors make the exit code 1.
+    expect(res.total.total.errors).toBe(2);
     expect(run.code).toBe(1);
-    expect(run.stdout + run.stderr).toMatch(/timeouts: 3 command\(s\) without completion within 1000 ms; 3 Abort\(s\) sent \(3 aborted, 0 not aborted, 0 failed\); 0 qpair reset\(s\)/);
+    expect(run.stdout + run.stderr).toMatch(/timeouts: 2 command\(s\) without completion within 2000 ms; 2 Abort\(s\) sent \(2 aborted, 0 not aborted, 0 failed\); 0 qpair reset\(s\)/);
     expect(run.stdout + run.stderr).toMatch(/Command Abort Requested/);
     expect(res.total.total.ios).toBeGreaterThan(0);
-  });
+  }, 180_000);
 
   it('held commands that cannot be aborted: not aborted, the qpair is reset and the run goes on', async () => {
-    const run = await perf(['-q', '8', '-s', '4096', '-w', 'randread', '-t', '5', '-P', '1', '--io-timeout', '300'],
+    const run = await perf(['-q', '8', '-s', '4096', '-w', 'randread', '-t', '8', '-P', '1', '--io-timeout', '1000'],
       () => target.holdIo(2, false));
     const res = run.result;
     expect(validateResult(res)).toEqual([]);
@@ -84,7 +85,7 @@ describe('perf --io-timeout', () => {
     const t = res.ioTimeouts!;
     // One timed-out command is handled at a time per qpair: the first one's failed Abort resets the qpair,
     // which fails every I/O it held (both held reads among them, at most -q 8).
-    expect(t).toMatchObject({ timeoutMs: 300, timedOut: 1, abortsSent: 1, aborted: 0, notAborted: 1, abortsFailed: 0, qpairResets: 1 });
+    expect(t).toMatchObject({ timeoutMs: 1000, timedOut: 1, abortsSent: 1, aborted: 0, notAborted: 1, abortsFailed: 0, qpairResets: 1 });
     expect(t.resetFailedIos).toBeGreaterThanOrEqual(2);
     expect(t.resetFailedIos).toBeLessThanOrEqual(8);
     expect(res.total.total.errors).toBe(t.resetFailedIos);
@@ -92,7 +93,7 @@ describe('perf --io-timeout', () => {
     // I/O went on after the reset: the last second of the timeline has completions.
     expect(res.timeline.at(-1)!.iops).toBeGreaterThan(0);
     expect(run.stdout + run.stderr).toMatch(/Command Aborted due to SQ Deletion/);
-  });
+  }, 180_000);
 
   it('a bad value is a usage error: one line naming the flag, exit 2', async () => {
     const child = spawn(process.execPath, [CLI, '-q', '4', '-s', '4096', '-w', 'randread', '-t', '1', '--io-timeout', 'soon'],
@@ -102,12 +103,12 @@ describe('perf --io-timeout', () => {
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     expect(code).toBe(2);
     expect(stderr.trim().split('\n')).toEqual(['nvmf-perf: --io-timeout: expected an integer from 1 to 3600000, got "soon"']);
-  });
+  }, 180_000);
 
   it('without --io-timeout: no ioTimeouts in the result, none per worker', async () => {
     const run = await perf(['-q', '4', '-s', '4096', '-w', 'randread', '-t', '2', '-P', '1', '-c', '0'], () => undefined);
     expect(run.code, run.stderr).toBe(0);
     expect(run.result.ioTimeouts).toBeUndefined();
     expect(run.result.workers[0]!.timeouts).toBeUndefined();
-  });
+  }, 180_000);
 });
