@@ -63,5 +63,6 @@ export class NamespaceChangeState {
     this.changed = [];
     this.overflow = false;
     this.masked = false;
+    this.due = false; // the host has read what the event would have told it
   }
 }

@@ -128,6 +128,11 @@ describe('Namespace Attribute Changed', () => {
     expect(nsid).toBe(3);
     expect(await changedNsList(h)).toEqual([3]); // this controller came after NSID 2 was added
     expect(await activeNsids(h)).toContain(nsid);
+    // The host read the log: enabling the notice now and posting another AER reports nothing stale.
+    await enableNotices(h, true);
+    postAer(h, 901);
+    await sleep(200);
+    expect(await changedNsList(h)).toEqual([]);
   });
 
   it('RPC: nvmf_subsystem_remove_ns raises the event and I/O to the NSID fails; a change while no AER is parked is reported by the next one', async () => {
