@@ -57,6 +57,7 @@ export function registerPerfOptions(program: Command): void {
     .option('--verify', 'write the range with a self-describing pattern first, then check every block read')
     .option('--ctrl-loss-tmo <seconds>', 'with -r: when a connection is lost, reconnect for up to this long (-1: for ever) instead of ending the run (default 0: end it)')
     .option('--reconnect-delay <seconds>', 'with --ctrl-loss-tmo: wait between the loss and each reconnect attempt (default 1)')
+    .option('--io-timeout <ms>', 'a command without completion this long is counted and aborted (Abort command); its qpair is reset when the Abort fails or one more timeout passes (default: no timeout)')
     .option('--fast-io-fail-tmo <seconds>', 'with --ctrl-loss-tmo: I/O in flight at the loss fails after this long (default: it is retried after the reconnect)')
     .option('--html [file]', 'also write an HTML report (default: beside the result JSON, .json → .html)')
     .action(async (raw: RawPerfOptions, cmd: Command) => {

@@ -49,6 +49,7 @@ export interface RawPerfOptions {
   ctrlLossTmo?: string;
   reconnectDelay?: string;
   fastIoFailTmo?: string;
+  ioTimeout?: string;
   /** --html [file]: true without a file name. */
   html?: string | boolean;
 }
@@ -167,6 +168,7 @@ export function parsePerfOptions(o: RawPerfOptions, allowedCpus: number[], comma
   }
   if (o.targetRpc !== undefined && o.targetRpc.trim() === '') throw new UsageError('--target-rpc: empty socket path');
   const reconnect = parseReconnectFlags(o, transportIds.length > 0);
+  const ioTimeoutMs = o.ioTimeout === undefined ? undefined : intFlag('--io-timeout', o.ioTimeout, 0, 1, MAX_IO_TIMEOUT_MS);
 
   return {
     ioDepth, ioSize, pattern, rwmixread, timeSec, warmupSec, transportIds, numQpairs, cores,
@@ -192,8 +194,12 @@ export function parsePerfOptions(o: RawPerfOptions, allowedCpus: number[], comma
     ...shape,
     thinktimeUs: 0,
     ...(reconnect ? { reconnect } : {}),
+    ...(ioTimeoutMs !== undefined ? { ioTimeoutMs } : {}),
   };
 }
+
+/** Longest --io-timeout (ms): an hour. */
+const MAX_IO_TIMEOUT_MS = 3_600_000;
 
 /** Longest --ctrl-loss-tmo / --fast-io-fail-tmo (s): a day. */
 const MAX_TMO_SEC = 86_400;

@@ -58,6 +58,8 @@ export interface PerfConfig {
   thinktimeUs: number;
   /** --ctrl-loss-tmo (non-zero) and its companions: reconnect a lost controller instead of failing the run. */
   reconnect?: ReconnectConfig;
+  /** --io-timeout (ms): abort a command without completion this long, reset its qpair if that fails (unset = off). */
+  ioTimeoutMs?: number;
   /** Set when the run comes from a job file: which file and section. */
   workload?: { file: string; section: string; sections: string[] };
 }

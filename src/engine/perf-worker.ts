@@ -9,6 +9,8 @@ import type { WorkerPlan } from './plan.js';
 import type { WorkerResult } from './worker-result.js';
 import { Field, Phase, SharedCounters } from './shared-counters.js';
 import { LinkStates } from './link-states.js';
+import { AbortRequests } from './abort-requests.js';
+import { IoTimeoutWatch } from './io-timeout-watch.js';
 
 /** Unmeasured closed-loop I/O before the start barrier (JIT warm-up of this thread and the target). */
 const PREWARM_MS = 250;
@@ -22,7 +24,10 @@ export default function runPerfWorker(plan: WorkerPlan): WorkerResult {
   try {
     native.pinThread(plan.core);
     const links = plan.workload.reconnect && plan.linkSab ? LinkStates.attach(plan.controllers ?? 1, plan.linkSab) : undefined;
-    loop = new WorkerLoop(plan.index, plan.workload, counters, group, links);
+    const timeouts = plan.workload.ioTimeoutMs !== undefined && plan.abortSab
+      ? new IoTimeoutWatch(plan.workload.ioTimeoutMs, AbortRequests.attach(plan.abortSlots ?? 0, plan.abortSab), plan.abortSlotBase ?? 0)
+      : undefined;
+    loop = new WorkerLoop(plan.index, plan.workload, counters, group, links, timeouts);
     let k = 0;
     for (const ctx of plan.contexts) {
       for (const params of ctx.qpairs) {
@@ -43,6 +48,7 @@ export default function runPerfWorker(plan: WorkerPlan): WorkerResult {
       index: plan.index, core: plan.core, error: t.error, measuredNs: t.measuredNs, busyNs: t.busyNs, idleNs: t.idleNs,
       cpuNs: t.cpuNs, contexts: t.contexts, firstErrorStatus: t.firstErrorStatus, backlog: t.backlog, wait: t.wait,
       ...(t.retriedIos !== undefined ? { retriedIos: t.retriedIos, qpairReconnects: t.qpairReconnects } : {}),
+      ...(t.ioTimeouts ? { ioTimeouts: t.ioTimeouts } : {}),
     };
   } catch (err) {
     counters.set(plan.index, Field.Phase, Phase.Failed);

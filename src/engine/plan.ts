@@ -39,6 +39,8 @@ export interface WorkloadPlan {
   thinktimeUs: number;
   /** --ctrl-loss-tmo: a lost connection is waited out and the qpairs reconnected (unset = the run fails). */
   reconnect?: { fastIoFailTmoMs: number };
+  /** --io-timeout (ms): a command without completion this long is aborted, then its qpair reset (unset = off). */
+  ioTimeoutMs?: number;
 }
 
 export interface WorkerPlan {
@@ -52,4 +54,8 @@ export interface WorkerPlan {
   /** With workload.reconnect: the controllers' link states (src/engine/link-states.ts). */
   linkSab?: SharedArrayBuffer;
   controllers?: number;
+  /** With workload.ioTimeoutMs: the Abort mailbox (src/engine/abort-requests.ts), its slot count, and this worker's first slot (one per qpair, in plan order). */
+  abortSab?: SharedArrayBuffer;
+  abortSlots?: number;
+  abortSlotBase?: number;
 }

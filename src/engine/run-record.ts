@@ -2,7 +2,7 @@
 // the result document (src/report/run-result.ts). The types the document carries as they are
 // (targets, timeline, reactor samples, status) are defined here, where they are produced.
 import type { PerfConfig } from './config.js';
-import type { WorkerResult } from './worker-result.js';
+import type { WorkerResult, IoTimeoutTotals } from './worker-result.js';
 
 export interface NamespaceInfo {
   nsid: number;
@@ -108,6 +108,13 @@ export interface RunRecord {
   timeline: TimelinePoint[];
   /** --ctrl-loss-tmo: its settings, every disconnect / reconnect / loss, and the I/Os resubmitted after reconnects. */
   connection?: { ctrlLossTmoSec: number; reconnectDelaySec: number; fastIoFailTmoSec: number; retriedIos: number; events: ConnectionEvent[] };
+  /** --io-timeout: the setting and what the workers' timeout handling counted (all workers). */
+  ioTimeouts?: IoTimeoutSummary;
   /** The target process when it was launched for this run (its CPU is in the timeline). */
   launchedPid?: number;
+}
+
+/** --io-timeout totals of a run: commands timed out, Aborts sent and their answers, qpair resets. */
+export interface IoTimeoutSummary extends IoTimeoutTotals {
+  timeoutMs: number;
 }

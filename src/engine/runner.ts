@@ -19,11 +19,13 @@ import { MAX_QUEUE_DEPTH_LIMIT, TARGET_DEFAULTS } from '../target/config.js';
 import { Field, Phase, SharedCounters } from './shared-counters.js';
 import { LinkStates } from './link-states.js';
 import { ConnectionMonitor } from './connection-monitor.js';
+import { AbortRequests } from './abort-requests.js';
+import { AbortService } from './abort-service.js';
 import type { PerfConfig } from './config.js';
 import type { NamespaceContextPlan, WorkerPlan, WorkloadPlan } from './plan.js';
 import type { WorkerResult } from './worker-result.js';
 import { assignNamespaces } from './planner.js';
-import type { RunRecord, RunStatus, TargetInfo, TimelinePoint } from './run-record.js';
+import type { IoTimeoutSummary, RunRecord, RunStatus, TargetInfo, TimelinePoint } from './run-record.js';
 import type { TargetSampler } from './target-sampler.js';
 import { RpcTargetSampler } from './rpc-target-sampler.js';
 import { contextRanges, workloadExtras, bssplitProblem } from './workload-run.js';
@@ -198,14 +200,19 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
       seed: config.seed, mode: config.mode, rateIops: rateIops > 0 ? rateIops / workers : 0, arrivals, spinUs: config.spinUs,
       ...workloadExtras(config),
       ...(config.reconnect ? { reconnect: { fastIoFailTmoMs: config.reconnect.fastIoFailTmoSec * 1000 } } : {}),
+      ...(config.ioTimeoutMs !== undefined ? { ioTimeoutMs: config.ioTimeoutMs } : {}),
     };
     const links = config.reconnect ? LinkStates.create(controllers.map((c) => c.cntlid)) : undefined;
     const ranges = contextRanges(config, assign, namespaces);
     if (typeof ranges === 'string') throw new UsageError(ranges);
+    // --io-timeout: one Abort mailbox slot per qpair (workers add their qpairs in plan order).
+    const qpairsPerWorker = assign.map((nsIdxs) => nsIdxs.length * config.numQpairs);
+    const aborts = config.ioTimeoutMs !== undefined ? AbortRequests.create(qpairsPerWorker.reduce((a, b) => a + b, 0)) : undefined;
     const plans: WorkerPlan[] = assign.map((nsIdxs, w) => ({
       index: w, core: config.cores[w]!, workers, workload,
       countersSab: counters.countersSab, controlSab: counters.controlSab,
       ...(links ? { linkSab: links.sab, controllers: controllers.length } : {}),
+      ...(aborts ? { abortSab: aborts.sab, abortSlots: aborts.slots, abortSlotBase: qpairsPerWorker.slice(0, w).reduce((a, b) => a + b, 0) } : {}),
       contexts: nsIdxs.map((nsIndex): NamespaceContextPlan => {
         const ns = namespaces[nsIndex]!;
         const ctrl = controllers[ns.targetIndex]!;
@@ -267,6 +274,9 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
       onLost: (why) => stopWith('partial', why),
     }) : undefined;
 
+    // --io-timeout: the Abort commands workers ask for go out on the admin queues here.
+    const abortService = aborts ? new AbortService(aborts, controllers, config.ioTimeoutMs!, log) : undefined;
+
     // 5. Progress once a second (deltas, not cumulative), timeline for the measured phase.
     const timeline: TimelinePoint[] = [];
     let prev = snapshot(counters, workers, native.monoNs(), launched);
@@ -292,6 +302,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     }))));
     clearInterval(tick);
     monitor?.stop();
+    abortService?.stop();
     const outage = monitor?.unresolved();
     if (outage) stopWith('partial', outage);
     // The last (partial) interval: up to the end of the run, so the timeline covers all of it.
@@ -318,6 +329,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
       workers: results, timeline, ...(launched ? { launchedPid: launched.pid } : {}),
       ...(monitor && config.reconnect ? { connection: { ...config.reconnect,
         retriedIos: results.reduce((n, r) => n + (r.retriedIos ?? 0), 0), events: monitor.events } } : {}),
+      ...(config.ioTimeoutMs !== undefined ? { ioTimeouts: sumIoTimeouts(config.ioTimeoutMs, results) } : {}),
     };
   } finally {
     for (const c of controllers) {
@@ -386,4 +398,16 @@ function deltaPoint(a: Snapshot, b: Snapshot, t: number, withErrors: boolean): T
   if (withErrors) { point.errors = Math.max(0, b.errors - a.errors); point.retries = Math.max(0, b.retries - a.retries); }
   if (a.targetCpuNs >= 0 && b.targetCpuNs >= 0) point.targetCpuCores = (b.targetCpuNs - a.targetCpuNs) / (dt * 1e9);
   return point;
+}
+
+/** --io-timeout: the workers' totals added up. */
+function sumIoTimeouts(timeoutMs: number, results: WorkerResult[]): IoTimeoutSummary {
+  const t: IoTimeoutSummary = { timeoutMs, timedOut: 0, abortsSent: 0, aborted: 0, notAborted: 0, abortsFailed: 0, qpairResets: 0, resetFailedIos: 0 };
+  for (const r of results) {
+    const w = r.ioTimeouts;
+    if (!w) continue;
+    t.timedOut += w.timedOut; t.abortsSent += w.abortsSent; t.aborted += w.aborted; t.notAborted += w.notAborted;
+    t.abortsFailed += w.abortsFailed; t.qpairResets += w.qpairResets; t.resetFailedIos += w.resetFailedIos;
+  }
+  return t;
 }

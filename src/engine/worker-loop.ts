@@ -4,7 +4,7 @@
 import { native } from '../native/index.js';
 import type { IoQpair, QpairConnectParams } from '../transport/transport.js';
 import type { PollGroup } from '../host/poll-group.js';
-import { encodeStatus, StatusCodeType } from '../nvme/status.js';
+import { encodeStatus, GenericStatus, StatusCodeType } from '../nvme/status.js';
 import { LinkCode, type LinkStates } from './link-states.js';
 import { RequestQueue } from '../host/request-queue.js';
 import { Field, Phase, type SharedCounters } from './shared-counters.js';
@@ -17,11 +17,18 @@ import { isRandom } from './config.js';
 import { BlockSizeSplit } from './bs-split.js';
 import { Verifier, VERIFY_SWEEP_TIMEOUT_MS } from './verifier.js';
 import { AdaptiveWait, DEFAULT_SPIN_US, type WaitStats } from '../util/adaptive-wait.js';
+import type { IoTimeoutWatch, QpairWatch } from './io-timeout-watch.js';
+import type { IoTimeoutTotals } from './worker-result.js';
 
 /** Open loop with nothing in flight: sleep until the next arrival only when it is further away than this. */
 const MIN_SLEEP_NS = 20_000;
 /** Status of an I/O failed by the host while its controller was unreachable: Path Related, Host Pathing Error. */
 const HOST_PATH_ERROR = encodeStatus(StatusCodeType.Path, 0x70);
+/** Status of an I/O failed by a qpair reset (--io-timeout): Generic, Command Aborted due to SQ Deletion. */
+const SQ_DELETED = encodeStatus(StatusCodeType.Generic, GenericStatus.AbortedSqDeletion);
+/** --io-timeout qpair reset: connect attempts, and the pause between them (ms). */
+const RESET_CONNECT_TRIES = 5, RESET_RETRY_MS = 50;
+const pauseCell = new Int32Array(new SharedArrayBuffer(4));
 /** recover(): the qpairs are connected again / the run ended meanwhile (anything else is an error message). */
 const RESUME = 1, STOPPED = 2;
 
@@ -63,6 +70,8 @@ class QpairContext {
   ctrlIndex = 0;
   gen = 0;
   down = false;
+  /** --io-timeout state of this qpair. */
+  watch: QpairWatch | undefined;
   onIo: (tag: number, status: number) => void = () => undefined;
 
   constructor(public qp: IoQpair, readonly ns: NamespaceContext, readonly depth: number, readonly ioSize: number) {
@@ -98,6 +107,7 @@ export interface LoopTotals {
   /** --ctrl-loss-tmo: I/Os resubmitted after reconnects, and qpairs reconnected. */
   retriedIos?: number;
   qpairReconnects?: number;
+  ioTimeouts?: IoTimeoutTotals;
 }
 
 export class WorkerLoop {
@@ -122,7 +132,7 @@ export class WorkerLoop {
 
   constructor(private readonly index: number, private readonly workload: WorkloadPlan,
     private readonly counters: SharedCounters, private readonly group: PollGroup,
-    private readonly links?: LinkStates) {
+    private readonly links?: LinkStates, private readonly timeouts?: IoTimeoutWatch) {
     this.thinkNs = workload.thinktimeUs * 1000;
     this.wait = new AdaptiveWait(workload.mode === 'interrupt', workload.spinUs ?? DEFAULT_SPIN_US);
   }
@@ -147,6 +157,7 @@ export class WorkerLoop {
     q.params = params;
     q.ctrlIndex = nsPlan.ctrlIndex ?? 0;
     q.gen = this.links ? this.links.generation(q.ctrlIndex) : 0;
+    q.watch = this.timeouts?.addQpair();
     const nsRef = ns;
     const bs = nsPlan.blockSize;
     const thinkNs = this.thinkNs;
@@ -279,6 +290,7 @@ export class WorkerLoop {
           phase = Phase.Measuring;
         }
         if (now >= end || counters.stopRequested()) break;
+        if (this.timeouts) this.watchTimeouts(now);
 
         let submitted = 0;
         if (rate === 0) {
@@ -328,6 +340,8 @@ export class WorkerLoop {
           if (rate > 0) waitNs = Math.min(waitNs, nextArrival - t2);
           if (!this.recording) waitNs = Math.min(waitNs, warmEnd - t2);
           if (this.thinkNs > 0) waitNs = Math.min(waitNs, this.thinkNs);
+          // --io-timeout: with I/O in flight, wake for the next timeout check (a stalled target sends nothing).
+          if (this.timeouts && inflight > 0) waitNs = Math.min(waitNs, this.timeouts.intervalNs);
           const ms = Math.max(0, Math.min(1000, waitNs / 1e6)); // fractional: epoll_pwait2 sleeps to the ns
           if (t2 - lastPublish > 20_000_000) {
             lastPublish = t2;
@@ -368,7 +382,8 @@ export class WorkerLoop {
     this.publish(cpuNs, error ? Phase.Failed : Phase.Done);
     const w = wait.snapshot();
     return { measuredNs, busyNs: w.busyNs, idleNs: w.spinNs + w.sleepNs, cpuNs, error, firstErrorStatus: this.firstErrorStatus,
-      contexts, backlog, wait: w, ...(this.links ? { retriedIos: this.retries, qpairReconnects: this.qpairReconnects } : {}) };
+      contexts, backlog, wait: w, ...(this.links ? { retriedIos: this.retries, qpairReconnects: this.qpairReconnects } : {}),
+      ...(this.timeouts ? { ioTimeouts: { ...this.timeouts.totals } } : {}) };
   }
 
   /**
@@ -508,6 +523,7 @@ export class WorkerLoop {
       q.gen = gen;
       return false;
     }
+    qp.submitClock = this.wait.now();
     q.qp = qp;
     q.sq = new RequestQueue(qp, q.depth);
     q.sq.onComplete = q.onIo;
@@ -528,11 +544,58 @@ export class WorkerLoop {
     return true;
   }
 
-  /** Completes every I/O in flight on q with Host Pathing Error (counted as errors). */
-  private failOutstanding(q: QpairContext): void {
+  /** Completes every I/O in flight on q with `status` (Host Pathing Error by default; counted as errors). Returns how many. */
+  private failOutstanding(q: QpairContext, status = HOST_PATH_ERROR): number {
     const isFree = new Uint8Array(q.depth);
     for (let i = 0; i < q.nfree; i++) isFree[q.free[i]!] = 1;
-    for (let tag = 0; tag < q.depth; tag++) if (isFree[tag] === 0) q.onIo(tag, HOST_PATH_ERROR);
+    let n = 0;
+    for (let tag = 0; tag < q.depth; tag++) if (isFree[tag] === 0) { q.onIo(tag, status); n++; }
+    return n;
+  }
+
+  /**
+   * --io-timeout, once per pass: stamp what this pass submits with the pass clock (no clock read per
+   * command), and every few ms let the watch look at each qpair's oldest command (count, abort, reset).
+   */
+  private watchTimeouts(now: number): void {
+    const t = this.timeouts!;
+    const qs = this.qctxs;
+    for (let i = 0; i < qs.length; i++) qs[i]!.qp.submitClock = now;
+    if (!t.due(now)) return;
+    for (let i = 0; i < qs.length; i++) {
+      const q = qs[i]!;
+      if (q.down || !q.watch) continue;
+      if (t.check(q.watch, q.qp, q.ctrlIndex, now)) this.resetQpair(q, now);
+    }
+  }
+
+  /**
+   * --io-timeout: a timed-out command could not be aborted. Disconnect the qpair, fail every I/O it
+   * held (Command Aborted due to SQ Deletion, counted as errors) and connect it again to the same
+   * controller (same QID, the current CNTLID). A failed connect throws: the run's error handling
+   * (--ctrl-loss-tmo, or the end of the run) takes over.
+   */
+  private resetQpair(q: QpairContext, now: number): void {
+    this.group.remove(q.qp);
+    try { q.qp.disconnect(); } catch { /* already gone */ }
+    const failed = this.failOutstanding(q, SQ_DELETED);
+    this.timeouts!.resetDone(q.watch!, failed);
+    if (!q.params) { q.down = true; throw new Error(`qpair ${q.qp.qid} was reset after an I/O timeout and cannot be connected again`); }
+    const cntlid = this.links ? this.links.cntlid(q.ctrlIndex) : q.params.cntlid;
+    let qp: IoQpair | undefined;
+    // The target may not have seen the old connection close yet (its QID still in use): a few tries.
+    for (let attempt = 1; qp === undefined; attempt++) {
+      try {
+        qp = this.group.connect({ ...q.params, cntlid });
+      } catch (e) {
+        if (attempt >= RESET_CONNECT_TRIES || this.counters.stopRequested()) { q.down = true; throw e; }
+        Atomics.wait(pauseCell, 0, 0, RESET_RETRY_MS);
+      }
+    }
+    qp.submitClock = now;
+    q.qp = qp;
+    q.sq = new RequestQueue(qp, q.depth);
+    q.sq.onComplete = q.onIo;
   }
 
   /** Let in-flight I/O finish (not counted) so the qpairs can be closed cleanly. Bounded. */

@@ -12,6 +12,20 @@ export interface ContextResult {
   verify?: VerifyTotals;
 }
 
+/** --io-timeout: what the worker's timeout checks found and did. */
+export interface IoTimeoutTotals {
+  /** Commands seen without completion after --io-timeout. */
+  timedOut: number;
+  /** Abort commands asked for, and their answers: aborted, not aborted (DW0 bit 0 = 1), failed (error status or no answer). */
+  abortsSent: number;
+  aborted: number;
+  notAborted: number;
+  abortsFailed: number;
+  /** Qpairs disconnected and connected again, and the I/Os they had outstanding (failed, counted as errors). */
+  qpairResets: number;
+  resetFailedIos: number;
+}
+
 export interface WorkerResult {
   index: number;
   core: number;
@@ -33,4 +47,6 @@ export interface WorkerResult {
   /** --ctrl-loss-tmo: I/Os resubmitted on a reconnected qpair, and qpair reconnects. */
   retriedIos?: number;
   qpairReconnects?: number;
+  /** --io-timeout totals. */
+  ioTimeouts?: IoTimeoutTotals;
 }

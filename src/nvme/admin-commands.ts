@@ -65,6 +65,15 @@ export function keepAliveSqe(cid: number): Sqe {
   return s;
 }
 
+/** Abort (base spec, Abort command): SQID in CDW10 bits 15:0, CID of the command to abort in bits 31:16. */
+export function abortSqe(cid: number, sqid: number, abortCid: number): Sqe {
+  const s = emptySqe();
+  s.opc = AdminOpcode.Abort;
+  s.cid = cid;
+  s.cdw10 = ((sqid & 0xffff) | ((abortCid & 0xffff) << 16)) >>> 0;
+  return s;
+}
+
 /** Number of Queues (FID 0x07) value: NSQR bits 15:0, NCQR bits 31:16, both 0's based. */
 export function numberOfQueuesValue(nsq: number, ncq: number): number {
   return (((ncq - 1) & 0xffff) << 16 | ((nsq - 1) & 0xffff)) >>> 0;

@@ -74,6 +74,7 @@ export function buildWorkers(results: readonly WorkerResult[], seconds: number):
     };
     if (w.error !== undefined) s.error = w.error;
     if (w.wait !== undefined) s.wait = w.wait;
+    if (w.ioTimeouts !== undefined) s.timeouts = w.ioTimeouts.timedOut;
     return s;
   });
 }

@@ -6,8 +6,8 @@ import type { WaitStats } from '../util/adaptive-wait.js';
 export const SCHEMA_VERSION = 1;
 
 // What the engine produces and the document carries as is (defined with the engine's output).
-import type { ConnectionEvent, NamespaceInfo, ReactorSample, RunStatus, TargetInfo, TimelinePoint } from '../engine/run-record.js';
-export type { ConnectionEvent, NamespaceInfo, ReactorSample, RunStatus, TargetInfo, TimelinePoint };
+import type { ConnectionEvent, IoTimeoutSummary, NamespaceInfo, ReactorSample, RunStatus, TargetInfo, TimelinePoint } from '../engine/run-record.js';
+export type { ConnectionEvent, IoTimeoutSummary, NamespaceInfo, ReactorSample, RunStatus, TargetInfo, TimelinePoint };
 
 /** Latency and throughput of a set of I/Os. Latencies in microseconds. */
 export interface IoSummary {
@@ -125,6 +125,8 @@ export interface WorkerSummary {
   error?: string;
   /** How the loop waited (time spinning vs sleeping, sleeps, wake-ups). */
   wait?: WaitStats;
+  /** --io-timeout: commands of this worker that saw no completion in time. */
+  timeouts?: number;
 }
 
 /** One row per namespace per core, like spdk_nvme_perf's per-namespace lines. */
@@ -169,6 +171,8 @@ export interface PerfResult {
   workload?: WorkloadSource;
   /** --ctrl-loss-tmo: reconnect settings, I/Os resubmitted after reconnects, and each disconnect / reconnect / loss. */
   connection?: ConnectionSummary;
+  /** --io-timeout: commands that saw no completion in time, the Aborts sent and their answers, qpair resets. */
+  ioTimeouts?: IoTimeoutSummary;
 }
 
 export interface ConnectionSummary {

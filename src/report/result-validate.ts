@@ -4,7 +4,7 @@ import schema from './result-schema.json' with { type: 'json' };
 import type { WaitStats } from '../util/adaptive-wait.js';
 import type {
   ConnectionEvent, ConnectionSummary, DirectionSplit, HostInfo, IoSummary, LatencyDetail, NamespaceInfo, NamespaceRow, Percentile, PerfResult,
-  ReactorSample, ResolvedConfig, TargetInfo, TimelinePoint, VerifyMismatchRecord, VerifySummary, WorkerSummary,
+  IoTimeoutSummary, ReactorSample, ResolvedConfig, TargetInfo, TimelinePoint, VerifyMismatchRecord, VerifySummary, WorkerSummary,
   WorkloadSource,
 } from './result-types.js';
 
@@ -84,7 +84,9 @@ export const SCHEMA_SHAPES: readonly ObjectShape[] = [
   shape<PerfResult>('#')(
     ['schemaVersion', 'tool', 'timestamp', 'status', 'commandLine', 'host', 'config', 'targets', 'durationSec',
       'total', 'workers', 'namespaces', 'timeline', 'latency'],
-    ['error', 'targetCpu', 'rate', 'verify', 'workload', 'connection']),
+    ['error', 'targetCpu', 'rate', 'verify', 'workload', 'connection', 'ioTimeouts']),
+  shape<IoTimeoutSummary>('#/properties/ioTimeouts')(
+    ['timeoutMs', 'timedOut', 'abortsSent', 'aborted', 'notAborted', 'abortsFailed', 'qpairResets', 'resetFailedIos'], []),
   shape<ConnectionSummary>('#/properties/connection')(
     ['ctrlLossTmoSec', 'reconnectDelaySec', 'fastIoFailTmoSec', 'retriedIos', 'events'], []),
   shape<ConnectionEvent>('#/$defs/connectionEvent')(['kind', 't', 'at', 'controller', 'trid'],
@@ -113,7 +115,7 @@ export const SCHEMA_SHAPES: readonly ObjectShape[] = [
   shape<BsSplitItem>('#/$defs/resolvedConfig/properties/bssplit/items')(['bytes', 'percent'], []),
   shape<RangeConfig>('#/$defs/resolvedConfig/properties/range')(['offset'], ['size']),
   shape<WorkerSummary>('#/$defs/workerSummary')(
-    ['index', 'core', 'busyNs', 'idleNs', 'busyPct', 'cpuNs', 'cpuPct', 'cpuUsPerIo', 'io'], ['error', 'wait']),
+    ['index', 'core', 'busyNs', 'idleNs', 'busyPct', 'cpuNs', 'cpuPct', 'cpuUsPerIo', 'io'], ['error', 'wait', 'timeouts']),
   shape<WaitStats>('#/$defs/waitStats')(
     ['busyNs', 'spinNs', 'sleepNs', 'passes', 'busyPasses', 'spinWindows', 'spinHits', 'sleeps', 'wakeups', 'timeouts'], []),
   shape<NamespaceRow>('#/$defs/namespaceRow')(['worker', 'core', 'targetIndex', 'nsid', 'label', 'io'], ['histogramNs']),

@@ -47,6 +47,7 @@ export function buildPerfResult(rec: RunRecord): PerfResult {
     latency: buildLatency(results),
     ...(extras.verify ? { verify: extras.verify } : {}),
     ...(rec.connection ? { connection: rec.connection } : {}),
+    ...(rec.ioTimeouts ? { ioTimeouts: rec.ioTimeouts } : {}),
   };
   if (rec.launchedPid !== undefined && timeline.length > 0) {
     const cpuNs = timeline.reduce((s, p) => s + (p.targetCpuCores ?? 0) * p.intervalSec * 1e9, 0);

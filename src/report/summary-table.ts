@@ -229,6 +229,15 @@ function errorLines(r: PerfResult): string[] {
   return lines;
 }
 
+/** --io-timeout: how many commands timed out and what was done about them. */
+export function ioTimeoutLine(r: PerfResult): string | undefined {
+  const t = r.ioTimeouts;
+  if (!t) return undefined;
+  return `timeouts: ${t.timedOut} command(s) without completion within ${t.timeoutMs} ms; ${t.abortsSent} Abort(s) sent `
+    + `(${t.aborted} aborted, ${t.notAborted} not aborted, ${t.abortsFailed} failed); ${t.qpairResets} qpair reset(s) `
+    + `failing ${t.resetFailedIos} I/O(s)`;
+}
+
 /** --ctrl-loss-tmo: each disconnect, reconnect and loss, at its time in the run. */
 export function connectionLines(r: PerfResult): string[] {
   const c = r.connection;
@@ -287,6 +296,8 @@ export function formatSummary(result: PerfResult, opts: SummaryOptions): string 
   const errors = errorLines(result);
   if (errors.length > 0) out.push(...errors);
   out.push(...connectionLines(result));
+  const timeouts = ioTimeoutLine(result);
+  if (timeouts) out.push(timeouts);
   const rate = rateLine(result);
   if (rate) out.push(rate);
   out.push(...workloadLines(result));

@@ -2,7 +2,9 @@
 // Page, Set/Get Features, Keep Alive, Asynchronous Event Request, Abort.
 import { AdminOpcode, Cns, FeatureId, LogPageId } from '../nvme/opcodes.js';
 import { ERROR_LOG_ENTRY_SIZE } from '../nvme/log-pages.js';
-import type { TargetRequest } from './request.js';
+import type { TargetQueue, TargetRequest } from './request.js';
+import type { TargetController } from './controller.js';
+import { AEC_NS_ATTR_NOTICES, AEN_NS_ATTR_CHANGED } from './namespace-change.js';
 import { SMART_FIELDS } from './control.js';
 import {
   AERL, IDENTIFY_SIZE, SMART_SIZE, buildActiveNsList, buildCommandEffectsLog, buildDiscoveryLog, buildFirmwareSlotLog,
@@ -29,19 +31,40 @@ export function handleAdmin(req: TargetRequest): void {
       req.complete(ST.OK);
       return;
     case AdminOpcode.AsyncEventRequest:
-      // Parked: we raise no events, so it completes only when the association goes away.
+      // Parked until there is an event to report (Namespace Attribute Changed is the one we raise),
+      // or the association goes away.
       if (ctrl.aers.length >= AERL + 1) { req.complete(ST.AER_LIMIT); return; }
       ctrl.aers.push(req.cid);
       c.park(req);
+      if (ctrl.nsChanges.due) deliverNamespaceNotice(c, ctrl);
       return;
-    case AdminOpcode.Abort:
+    case AdminOpcode.Abort: {
       if (ctrl.discovery) break;
-      req.complete(ST.OK, 1); // DW0 bit 0 = 1: command not aborted (as Linux nvmet)
+      // CDW10: SQID bits 15:0, CID bits 31:16. A command this target holds unanswered is completed with
+      // Command Abort Requested and the Abort's DW0 bit 0 is 0; anything else (commands on the admin
+      // queue, on an I/O queue another reactor owns, or already executing) is not aborted: DW0 bit 0 = 1.
+      const cdw10 = sqeCdw10(req.sqv, 0);
+      const sqid = cdw10 & 0xffff, cid = cdw10 >>> 16;
+      const q = sqid > 0 ? c.ctx.findIoQueue(ctrl.cntlid, sqid) : null;
+      req.complete(ST.OK, q !== null && q.abortHeld(cid) ? 0 : 1);
       return;
+    }
     default:
       break;
   }
   req.complete(ST.INVALID_OPCODE);
+}
+
+/**
+ * Namespace Attribute Changed is due on ctrl (admin queue q): if the host enabled the notice (Set
+ * Features Asynchronous Event Configuration bit 8) and an AER is parked, complete the oldest one with
+ * it. Otherwise it stays due until an AER arrives (or, when disabled, until the log page is read).
+ */
+export function deliverNamespaceNotice(q: TargetQueue, ctrl: TargetController): void {
+  if ((ctrl.asyncEventConfig & AEC_NS_ATTR_NOTICES) === 0 || ctrl.aers.length === 0) return;
+  const cid = ctrl.aers.shift()!;
+  ctrl.nsChanges.delivered();
+  q.answerParked(cid, AEN_NS_ATTR_CHANGED);
 }
 
 function identify(req: TargetRequest): void {
@@ -131,7 +154,10 @@ function getLogPage(req: TargetRequest): void {
         buildFirmwareSlotLog(full, c.ctx.params.subsystem.firmware);
         break;
       case LogPageId.ChangedNamespaceList:
+        // The NSIDs changed since the last read; the read clears them and unmasks the event unless
+        // RAE (CDW10 bit 15, Retain Asynchronous Event) is set.
         full = new Uint8Array(4096);
+        ctrl.nsChanges.readLog(full, (cdw10 & 0x8000) !== 0);
         break;
       case LogPageId.CommandsSupported:
         full = new Uint8Array(4096);

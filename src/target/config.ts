@@ -156,7 +156,8 @@ export function parseByteSize(text: string): number | string {
   return v;
 }
 
-function parseNamespace(text: string, blockSize: number): NamespaceConfig {
+/** `ram:SIZE`, `null:SIZE` or `file:PATH` (--ns, RPC nvmf_subsystem_add_ns); UsageError naming --ns when bad. */
+export function parseNamespace(text: string, blockSize: number): NamespaceConfig {
   const i = text.indexOf(':');
   const kind = i < 0 ? text : text.slice(0, i);
   const arg = i < 0 ? '' : text.slice(i + 1);

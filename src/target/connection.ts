@@ -50,6 +50,9 @@ const X_NONE = 0;
 const X_WRITE = 1;
 /** Data of another command (Connect, Dataset Management): staged, then the command runs. */
 const X_COMMAND = 2;
+/** Held unanswered by the test knob (ControlBlock.setHoldIo); an Abort may complete it / may not. */
+const X_HELD = 3;
+const X_HELD_NO_ABORT = 4;
 
 const SQE_IN_HDR = 8;
 
@@ -512,6 +515,24 @@ export class TcpConnection implements TargetQueue, PduHandler {
 
   park(req: TargetRequest): void {
     this.release(req);
+  }
+
+  answerParked(cid: number, dw0: number): void {
+    this.respondRaw(cid, ST.OK, dw0);
+  }
+
+  hold(req: TargetRequest, abortable: boolean): void {
+    this.xKind[req.slot] = abortable ? X_HELD : X_HELD_NO_ABORT;
+  }
+
+  abortHeld(cid: number): boolean {
+    for (let t = 0; t < this.nslots; t++) {
+      if (this.xKind[t] !== X_HELD || this.reqs[t]!.cid !== cid) continue;
+      this.xKind[t] = X_NONE;
+      this.reqs[t]!.complete(ST.ABORT_REQUESTED);
+      return true;
+    }
+    return false;
   }
 
   private release(req: TargetRequest): void {

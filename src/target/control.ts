@@ -3,10 +3,13 @@
 //   - per reactor, a single-producer (main) / single-consumer (reactor) ring of accepted sockets;
 //   - per reactor, statistics the reactor writes and the main thread reads (busy/idle ns the SPDK
 //     way, thread CPU ns, passes, connections);
-//   - subsystem-wide SMART counters (host read/write commands, 512-byte units read/written).
+//   - subsystem-wide SMART counters (host read/write commands, 512-byte units read/written);
+//   - a test-only fault knob: hold the next N I/O commands unanswered (tests of host I/O timeouts).
 import { native } from '../native/index.js';
 
 const CTL_STOP = 0;
+/** Test knob: I/O commands still to hold, and whether an Abort may release them (1) or not (0). */
+const CTL_HOLD_IO = 1, CTL_HOLD_ABORTABLE = 2;
 const CTL_HEADER = 8;
 /** Accepted sockets a reactor may have waiting before the main thread refuses more. */
 export const CONN_QUEUE_CAP = 256;
@@ -88,6 +91,28 @@ export class ControlBlock {
 
   get stopRequested(): boolean { return Atomics.load(this.i32, CTL_STOP) !== 0; }
   requestStop(): void { Atomics.store(this.i32, CTL_STOP, 1); }
+
+  /**
+   * Test only (RunningTarget.holdIo, RPC nvmf_perf_test_hold_io): the next `count` I/O commands, on
+   * any queue, are held without an answer; an Abort naming one completes it with Command Abort
+   * Requested when `abortable`, else the Abort reports "not aborted". count 0 ends holding.
+   */
+  setHoldIo(count: number, abortable: boolean): void {
+    Atomics.store(this.i32, CTL_HOLD_ABORTABLE, abortable ? 1 : 0);
+    Atomics.store(this.i32, CTL_HOLD_IO, count);
+  }
+
+  /** Reactor, per I/O command: should this one be held? (One atomic load while the knob is off.) */
+  takeHold(): boolean {
+    const i = this.i32;
+    for (;;) {
+      const n = Atomics.load(i, CTL_HOLD_IO);
+      if (n <= 0) return false;
+      if (Atomics.compareExchange(i, CTL_HOLD_IO, n, n - 1) === n) return true;
+    }
+  }
+
+  get holdAbortable(): boolean { return Atomics.load(this.i32, CTL_HOLD_ABORTABLE) !== 0; }
 
   private qbase(r: number): number { return CTL_HEADER + r * Q_WORDS; }
 

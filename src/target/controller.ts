@@ -3,6 +3,7 @@
 // epoch) is mirrored into the ControllerRegistry.
 import { Cc, Csts, ccIocqes, ccIosqes, ccShn } from '../nvme/registers.js';
 import type { ControllerRegistry } from './registry.js';
+import { NamespaceChangeState } from './namespace-change.js';
 
 export class TargetController {
   /** CC as last written by the host. */
@@ -26,6 +27,8 @@ export class TargetController {
   asyncEventConfig = 0;
   /** CIDs of parked Asynchronous Event Requests. */
   readonly aers: number[] = [];
+  /** Namespace Attribute Changed: the changed NSIDs (log page 04h) and the event's state. */
+  readonly nsChanges = new NamespaceChangeState();
   /** Set when the controller died (fatal status, keep-alive expiry); CSTS.CFS. */
   dead = false;
 

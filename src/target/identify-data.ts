@@ -1,6 +1,7 @@
 // The data structures this target returns: Identify Controller / Namespace / NS descriptor list /
 // active NS list, and log pages (SMART, firmware slot, commands supported and effects, discovery).
 // Built with the encoders in src/nvme; values follow what the Linux host checks (notes §9.14).
+import { MAX_NSID } from './namespace-change.js';
 import {
   IDENTIFY_SIZE, Nidt, Oncs, encodeActiveNsList, encodeIdentifyController, encodeIdentifyNamespace,
   encodeNsDescriptors, type IdentifyController,
@@ -49,7 +50,7 @@ export function buildIdentifyController(out: Uint8Array, sub: SubsystemDescripto
     cntlid,
     ver: TARGET_NVME_VERSION,
     rtd3r: 0, rtd3e: 0,
-    oaes: 0,
+    oaes: discovery ? 0 : 1 << 8, // Namespace Attribute Notices (namespaces added / removed at run time)
     ctratt: 1, // 128-bit host identifier
     cntrltype: discovery ? 2 : 1,
     oacs: 0,
@@ -63,7 +64,7 @@ export function buildIdentifyController(out: Uint8Array, sub: SubsystemDescripto
     sqes: 0x66,
     cqes: 0x44,
     maxcmd: limits.maxQueueDepth,
-    nn: discovery ? 0 : sub.namespaces.length,
+    nn: discovery ? 0 : MAX_NSID, // NSIDs up to this may be added at run time
     oncs: discovery ? 0 : Oncs.Dsm | Oncs.WriteZeroes,
     fuses: 0, fna: 0,
     vwc: discovery ? 0 : 1, // a volatile write cache: Linux hosts then send Flush

@@ -37,6 +37,8 @@ export function handleIo(req: TargetRequest): void {
   const opc = sqeOpc(dv, 0);
   const nsid = sqeNsid(dv, 0);
   const sub = q.subsys!;
+  const control = q.ctx.control;
+  if (control.takeHold()) { q.hold(req, control.holdAbortable); return; } // test knob: no answer
   switch (opc) {
     case NvmOpcode.Read: {
       const ns = lbaRange(req, sub.ns[nsid - 1], true);

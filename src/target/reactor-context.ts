@@ -5,12 +5,16 @@ import type { ControllerLimits } from './identify-data.js';
 import { IDENTIFY_SIZE, buildIdentifyNamespace, buildNsDescriptors } from './identify-data.js';
 import { openNamespace, type NamespaceBackend, type NamespaceShared } from './namespace.js';
 import type { ControllerRegistry } from './registry.js';
-import type { ListenerInfo, SubsystemDescriptor } from './subsystem.js';
+import type { TargetQueue } from './request.js';
+import type { ListenerInfo, NamespaceIdentity, SubsystemDescriptor } from './subsystem.js';
+import type { MessagePort } from 'node:worker_threads';
 import type { TargetLogLevel } from './config.js';
 import { writeStderrLine } from '../util/stderr-line.js';
 
 /** Everything a reactor thread is started with (structured-clonable, passed as workerData). */
 export interface ReactorParams {
+  /** Namespace changes at run time (NamespaceChange messages from the main thread). */
+  nsPort?: MessagePort;
   index: number;
   cpu: number;
   interruptMode: boolean;
@@ -56,6 +60,28 @@ export class SubsystemRuntime {
     });
   }
 
+  /** Namespace `nsid` was added (RPC): open it in this thread and build its Identify data. */
+  add(nsid: number, shared: NamespaceShared, identity: NamespaceIdentity): void {
+    this.ns[nsid - 1] = openNamespace(shared);
+    const id = new Uint8Array(IDENTIFY_SIZE);
+    buildIdentifyNamespace(id, identity);
+    this.idNs[nsid - 1] = id;
+    const d = new Uint8Array(IDENTIFY_SIZE);
+    buildNsDescriptors(d, identity);
+    this.nsDescs[nsid - 1] = d;
+    this.desc.namespaces = [...this.desc.namespaces.filter((n) => n.nsid !== nsid), identity].sort((a, b) => a.nsid - b.nsid);
+  }
+
+  /** Namespace `nsid` was removed: commands naming it now get Invalid Namespace. */
+  remove(nsid: number): void {
+    const b = this.ns[nsid - 1];
+    delete this.ns[nsid - 1];
+    delete this.idNs[nsid - 1];
+    delete this.nsDescs[nsid - 1];
+    this.desc.namespaces = this.desc.namespaces.filter((n) => n.nsid !== nsid);
+    try { b?.close(); } catch { /* closing */ }
+  }
+
   close(): void {
     for (const n of this.ns) {
       try { n.close(); } catch { /* closing */ }
@@ -87,6 +113,8 @@ export interface ReactorContext {
   log(level: 'warn' | 'info', msg: string): void;
   /** Wakes every reactor (interrupt mode): a controller died and its I/O queues must notice. */
   wakeAll(): void;
+  /** The I/O queue `qid` of controller `cntlid` when this reactor owns it (Abort), else null. Scans: not for the hot path. */
+  findIoQueue(cntlid: number, qid: number): TargetQueue | null;
   /** Publishes this reactor's SMART counter deltas to the shared block (before a SMART log read). */
   flushSmart(): void;
 }

@@ -10,6 +10,9 @@
 // (AdaptiveWait), so a loaded target keeps pace and an idle one uses no CPU: with nothing to do it
 // sleeps until a socket is ready or a keep-alive/linger deadline is due, without periodic wake-ups.
 // Time is split into busy, spin and sleep; idle = spin + sleep.
+import { receiveMessageOnPort } from 'node:worker_threads';
+import type { NamespaceChange } from './namespace-change.js';
+import { deliverNamespaceNotice } from './admin-handlers.js';
 import { EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLLIN, EPOLLOUT, EPOLLRDHUP, native } from '../native/index.js';
 import { TcpConnection } from './connection.js';
 import { ConnState } from './conn-state.js';
@@ -82,6 +85,11 @@ export class Reactor implements ReactorContext {
     for (const fd of this.params.wakeFds) {
       try { native.eventfdWrite(fd, 1); } catch { /* stopping */ }
     }
+  }
+
+  findIoQueue(cntlid: number, qid: number): TcpConnection | null {
+    for (const c of this.conns) if (c.qid === qid && qid > 0 && c.cntlid === cntlid && c.ioSlot >= 0) return c;
+    return null;
   }
 
   flushSmart(): void {
@@ -194,7 +202,25 @@ export class Reactor implements ReactorContext {
     conns.pop();
   }
 
+  /** Namespaces added or removed (main thread messages): update this reactor's view, raise the events. */
+  private applyNamespaceChanges(): void {
+    const port = this.params.nsPort;
+    if (!port) return;
+    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+      const ch = m.message as NamespaceChange;
+      if (ch.type === 'ns-add') this.nvm.add(ch.nsid, ch.shared, ch.identity);
+      else this.nvm.remove(ch.nsid);
+      // Every controller of the subsystem whose admin queue this reactor owns.
+      for (const c of this.conns) {
+        const ctrl = c.ctrl;
+        if (ctrl === null || ctrl.discovery) continue;
+        if (ctrl.nsChanges.note(ch.nsid)) deliverNamespaceNotice(c, ctrl);
+      }
+    }
+  }
+
   private housekeeping(now: number): void {
+    this.applyNamespaceChanges();
     const conns = this.conns;
     for (let i = 0; i < conns.length; i++) {
       const c = conns[i]!;

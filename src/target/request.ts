@@ -34,6 +34,16 @@ export interface TargetQueue {
   receiveWrite(req: TargetRequest, ns: NamespaceBackend, byteOff: number, len: number): void;
   /** Frees req without an answer (an Asynchronous Event Request parked until the association ends). */
   park(req: TargetRequest): void;
+  /** Completes a parked Asynchronous Event Request `cid` (an event to report) with success and `dw0`. */
+  answerParked(cid: number, dw0: number): void;
+  /** Test knob (ControlBlock.setHoldIo): keeps req unanswered; `abortable`: an Abort may complete it. */
+  hold(req: TargetRequest, abortable: boolean): void;
+  /**
+   * Abort (base spec): completes the held command `cid` of this queue with Command Abort Requested.
+   * False when no such command is held or it may not be aborted (commands being executed or moving
+   * data are never aborted: their completion is on its way).
+   */
+  abortHeld(cid: number): boolean;
   becomeAdmin(ctrl: TargetController, sqEntries: number, flowOff: boolean, subsys: SubsystemRuntime | null): void;
   becomeIo(qid: number, cntlid: number, slot: number, epoch: number, sqEntries: number, flowOff: boolean,
     subsys: SubsystemRuntime, hostnqn: string): void;

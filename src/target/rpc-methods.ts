@@ -1,8 +1,10 @@
 // JSON-RPC methods of the built-in target, with SPDK's method and field names so the same sampler
 // reads our target and SPDK's nvmf_tgt: framework_get_reactors, nvmf_get_stats. busy/idle are
-// reported in ns with tick_rate 1e9.
-import type { JsonValue, RpcHandler } from '../rpc/server.js';
+// reported in ns with tick_rate 1e9. nvmf_perf_test_hold_io is ours and for tests only (fault
+// injection: hold I/O commands unanswered, to exercise a host's I/O timeouts).
+import { RpcError, type JsonValue, type RpcHandler } from '../rpc/server.js';
 import type { RunningTarget } from './target.js';
+import { parseNamespace } from './config.js';
 
 const TICK_RATE = 1e9;
 
@@ -48,6 +50,42 @@ export function targetRpcMethods(t: RunningTarget): Record<string, RpcHandler> {
         transports: [{ trtype: 'TCP' }],
       })),
     }),
+    nvmf_perf_test_hold_io: (params): JsonValue => {
+      const p = (params ?? {}) as { count?: unknown; abortable?: unknown };
+      const count = p.count;
+      if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > 0x7fffffff) {
+        throw new RpcError(-32602, 'nvmf_perf_test_hold_io: "count" must be an integer ≥ 0');
+      }
+      if (p.abortable !== undefined && typeof p.abortable !== 'boolean') throw new RpcError(-32602, 'nvmf_perf_test_hold_io: "abortable" must be a boolean');
+      t.holdIo(count, p.abortable ?? true);
+      return true;
+    },
+    // SPDK's names and shapes: {nqn, namespace: {bdev_name, nsid?}} → nsid; {nqn, nsid}. Our "bdevs" are
+    // namespace specs (ram:SIZE, null:SIZE, file:PATH). Controllers get a Namespace Attribute Changed event.
+    nvmf_subsystem_add_ns: (params): JsonValue => {
+      const p = (params ?? {}) as { nqn?: unknown; namespace?: { bdev_name?: unknown; nsid?: unknown } };
+      checkNqn(t, p.nqn);
+      const spec = p.namespace?.bdev_name;
+      if (typeof spec !== 'string') throw new RpcError(-32602, 'nvmf_subsystem_add_ns: namespace.bdev_name must be ram:SIZE, null:SIZE or file:PATH');
+      const nsid = p.namespace?.nsid;
+      if (nsid !== undefined && (typeof nsid !== 'number' || !Number.isInteger(nsid))) throw new RpcError(-32602, 'nvmf_subsystem_add_ns: namespace.nsid must be an integer');
+      try {
+        return t.addNamespace(parseNamespace(spec, t.config.blockSize), nsid);
+      } catch (e) {
+        throw new RpcError(-32602, `nvmf_subsystem_add_ns: ${(e as Error).message}`);
+      }
+    },
+    nvmf_subsystem_remove_ns: (params): JsonValue => {
+      const p = (params ?? {}) as { nqn?: unknown; nsid?: unknown };
+      checkNqn(t, p.nqn);
+      if (typeof p.nsid !== 'number') throw new RpcError(-32602, 'nvmf_subsystem_remove_ns: nsid must be an integer');
+      try {
+        t.removeNamespace(p.nsid);
+      } catch (e) {
+        throw new RpcError(-32602, `nvmf_subsystem_remove_ns: ${(e as Error).message}`);
+      }
+      return true;
+    },
     nvmf_get_subsystems: (): JsonValue => [{
       nqn: t.subnqn,
       subtype: 'NVMe',
@@ -59,4 +97,9 @@ export function targetRpcMethods(t: RunningTarget): Record<string, RpcHandler> {
       namespaces: t.subsystem.namespaces.map((n) => ({ nsid: n.nsid, name: n.label, block_size: n.blockSize, num_blocks: n.blocks })),
     }],
   };
+}
+
+/** The one NVM subsystem: an RPC naming another is an error. */
+function checkNqn(t: RunningTarget, nqn: unknown): void {
+  if (nqn !== undefined && nqn !== t.subnqn) throw new RpcError(-32602, `no subsystem ${JSON.stringify(nqn)} (this target has ${t.subnqn})`);
 }

@@ -11,6 +11,7 @@ export const ST = {
   CMD_SEQ_ERROR: encodeStatus(0, G.CommandSequenceError, true),
   SGL_LENGTH_INVALID: encodeStatus(0, G.DataSglLengthInvalid, true),
   SGL_TYPE_INVALID: encodeStatus(0, G.SglDescriptorTypeInvalid, true),
+  ABORT_REQUESTED: encodeStatus(0, G.AbortRequested, false),
   COMMAND_INTERRUPTED: encodeStatus(0, G.CommandInterrupted, false),
   TRANSIENT_TRANSPORT: encodeStatus(0, G.TransientTransportError, false),
   LBA_OUT_OF_RANGE: encodeStatus(0, G.LbaOutOfRange, true),

@@ -4,7 +4,7 @@
 // everything on request.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { native, type WatchHandle } from '../native/index.js';
@@ -16,6 +16,7 @@ import { ControllerRegistry } from './registry.js';
 import type { ReactorParams } from './reactor-context.js';
 import { writeLogLine } from './reactor-context.js';
 import type { ReactorMessage } from './reactor-worker.js';
+import { MAX_NSID, type NamespaceChange } from './namespace-change.js';
 import {
   deriveNamespaceIds, deriveSerial, type ListenerInfo, type NamespaceIdentity, type SubsystemDescriptor,
 } from './subsystem.js';
@@ -39,6 +40,20 @@ export interface RunningTarget {
   stats(): ReactorStats[];
   /** Controllers currently allocated (admin queues connected). */
   controllers(): number;
+  /**
+   * Test only (fault injection for host I/O-timeout tests; also RPC nvmf_perf_test_hold_io): hold the
+   * next `count` I/O commands without an answer. abortable: an Abort completes a held command with
+   * Command Abort Requested; otherwise Aborts report "not aborted". count 0 stops holding.
+   */
+  holdIo(count: number, abortable: boolean): void;
+  /**
+   * Adds a namespace at run time (RPC nvmf_subsystem_add_ns): `nsid` or the lowest free NSID. Every
+   * reactor opens it; every controller of the subsystem gets a Namespace Attribute Changed event.
+   * Returns the NSID; throws UserError for a bad or taken NSID or a namespace that cannot be opened.
+   */
+  addNamespace(ns: NamespaceConfig, nsid?: number): number;
+  /** Removes namespace `nsid` at run time (RPC nvmf_subsystem_remove_ns), with the same event. */
+  removeNamespace(nsid: number): void;
   /** Resolves with an error message if a reactor dies unexpectedly (never on a normal stop). */
   readonly failed: Promise<string>;
   /**
@@ -79,6 +94,35 @@ function listenErrorText(code: string | undefined): string {
   }
 }
 
+/** Opens (ram: allocates shared memory; file: probes) namespace `nsid`; `what` names the source in errors. */
+function createNamespace(config: TargetConfig, serial: string, n: NamespaceConfig, nsid: number, what: string):
+  { shared: NamespaceShared; identity: NamespaceIdentity } {
+  const bs = config.blockSize;
+  const label = nsLabel(n);
+  let sh: NamespaceShared;
+  if (n.kind === 'file') {
+    const size = FileNamespace.probe(n.path, bs);
+    if (typeof size === 'string') throw new UserError(`${what} ${JSON.stringify(label)}: ${size}`, ExitCode.Usage);
+    sh = { kind: 'file', path: n.path, sizeBytes: size, blockSize: bs };
+  } else {
+    const size = Math.floor(n.sizeBytes / bs) * bs;
+    if (size < bs) throw new UserError(`${what} ${JSON.stringify(label)}: the size must be at least one block (${bs} bytes)`, ExitCode.Usage);
+    if (n.kind === 'ram') {
+      let chunks: SharedArrayBuffer[];
+      try {
+        chunks = RamNamespace.allocate(size, config.ramChunkSize);
+      } catch (e) {
+        throw new UserError(`${what} ${JSON.stringify(label)}: cannot allocate ${size} bytes of shared memory (${(e as Error).message})`, ExitCode.Usage);
+      }
+      sh = { kind: 'ram', sizeBytes: size, blockSize: bs, chunkSize: config.ramChunkSize, chunks };
+    } else {
+      sh = { kind: 'null', sizeBytes: size, blockSize: bs };
+    }
+  }
+  return { shared: sh, identity: { nsid, kind: sh.kind, blocks: sh.sizeBytes / bs, blockSize: bs, label,
+    ...deriveNamespaceIds(config.subnqn, serial, nsid) } };
+}
+
 /** Starts a target; rejects with a UserError for unusable settings (missing file, busy port). */
 export async function startTarget(config: TargetConfig): Promise<RunningTarget> {
   const bs = config.blockSize;
@@ -89,30 +133,9 @@ export async function startTarget(config: TargetConfig): Promise<RunningTarget> 
   const ids: NamespaceIdentity[] = [];
   const serial = config.serial ?? deriveSerial(config.subnqn);
   config.namespaces.forEach((n, i) => {
-    const label = nsLabel(n);
-    let sh: NamespaceShared;
-    if (n.kind === 'file') {
-      const size = FileNamespace.probe(n.path, bs);
-      if (typeof size === 'string') throw new UserError(`--ns ${JSON.stringify(label)}: ${size}`, ExitCode.Usage);
-      sh = { kind: 'file', path: n.path, sizeBytes: size, blockSize: bs };
-    } else {
-      const size = Math.floor(n.sizeBytes / bs) * bs;
-      if (size < bs) throw new UserError(`--ns ${JSON.stringify(label)}: the size must be at least one block (${bs} bytes)`, ExitCode.Usage);
-      if (n.kind === 'ram') {
-        let chunks: SharedArrayBuffer[];
-        try {
-          chunks = RamNamespace.allocate(size, config.ramChunkSize);
-        } catch (e) {
-          throw new UserError(`--ns ${JSON.stringify(label)}: cannot allocate ${size} bytes of shared memory (${(e as Error).message})`, ExitCode.Usage);
-        }
-        sh = { kind: 'ram', sizeBytes: size, blockSize: bs, chunkSize: config.ramChunkSize, chunks };
-      } else {
-        sh = { kind: 'null', sizeBytes: size, blockSize: bs };
-      }
-    }
-    shared.push(sh);
-    const nsid = i + 1;
-    ids.push({ nsid, kind: sh.kind, blocks: sh.sizeBytes / bs, blockSize: bs, label, ...deriveNamespaceIds(config.subnqn, serial, nsid) });
+    const made = createNamespace(config, serial, n, i + 1, '--ns');
+    shared.push(made.shared);
+    ids.push(made.identity);
   });
   const subsystem: SubsystemDescriptor = {
     nqn: config.subnqn, serial, model: config.model, firmware: TOOL_VERSION, allowHosts: config.allowHosts, namespaces: ids,
@@ -149,6 +172,8 @@ export async function startTarget(config: TargetConfig): Promise<RunningTarget> 
   const startedAtMs = Date.now();
 
   const workers: Worker[] = [];
+  /** Namespace changes at run time go to each reactor on its own port (src/target/namespace-change.ts). */
+  const nsPorts: MessagePort[] = [];
   const tids: number[] = [];
   let stopping = false;
   let reportFailure: (msg: string) => void = () => undefined;
@@ -169,7 +194,9 @@ export async function startTarget(config: TargetConfig): Promise<RunningTarget> 
         maxIoQueues: config.maxIoQueues, discoveryKatoMs: config.discoveryKatoMs, stalledDropMs: config.stalledDropMs, logLevel: config.logLevel, subsystem, namespaces: shared, listeners,
         startedAtMs, controlSab: control.sab, registrySab: registry.sab, wakeFds: [...wakeFds], reactors: n,
       };
-      const w = new Worker(workerPath, { workerData: params, name: `nvmf-perf reactor ${index}` });
+      const ch = new MessageChannel();
+      nsPorts.push(ch.port1);
+      const w = new Worker(workerPath, { workerData: { ...params, nsPort: ch.port2 }, transferList: [ch.port2], name: `nvmf-perf reactor ${index}` });
       workers.push(w);
       exits.push(new Promise<void>((resolve) => w.once('exit', () => resolve())));
       readies.push(new Promise<void>((resolve, reject) => {
@@ -227,6 +254,12 @@ export async function startTarget(config: TargetConfig): Promise<RunningTarget> 
     watches.push(watch);
   });
 
+  const postNamespaceChange = (m: NamespaceChange): void => {
+    for (const p of nsPorts) p.postMessage(m);
+    // Reactors look at their port in housekeeping; a sleeping one is woken for it.
+    for (const fd of wakeFds) { try { native.eventfdWrite(fd, 1); } catch { /* stopping */ } }
+  };
+
   const first = listeners[0]!;
   const readyLine = `READY trtype:TCP adrfam:IPv4 traddr:${first.host} trsvcid:${first.port} subnqn:${config.subnqn}`;
 
@@ -245,6 +278,7 @@ export async function startTarget(config: TargetConfig): Promise<RunningTarget> 
     stopping = true;
     stopped = (async () => {
       for (const w of watches) w.close();
+      for (const p of nsPorts) p.close();
       closeListeners();
       control.requestStop();
       for (const fd of wakeFds) { try { native.eventfdWrite(fd, 1); } catch { /* gone */ } }
@@ -270,6 +304,27 @@ export async function startTarget(config: TargetConfig): Promise<RunningTarget> 
     config, listeners, port: first.port, subnqn: config.subnqn, subsystem, readyLine, reactorTids: tids,
     stats: () => config.reactorCpus.map((cpu, i) => control.readStats(i, cpu)),
     controllers: () => registry.count(),
+    holdIo: (count, abortable) => control.setHoldIo(count, abortable),
+    addNamespace: (ns, want) => {
+      const used = new Set(subsystem.namespaces.map((x) => x.nsid));
+      let nsid = want ?? 1;
+      if (want === undefined) while (used.has(nsid)) nsid++;
+      if (!Number.isInteger(nsid) || nsid < 1 || nsid > MAX_NSID) throw new UserError(`NSID ${nsid} is out of range 1..${MAX_NSID}`, ExitCode.Usage);
+      if (used.has(nsid)) throw new UserError(`NSID ${nsid} is in use`, ExitCode.Usage);
+      const made = createNamespace(config, serial, ns, nsid, 'namespace');
+      subsystem.namespaces.push(made.identity);
+      subsystem.namespaces.sort((a, b) => a.nsid - b.nsid);
+      postNamespaceChange({ type: 'ns-add', nsid, shared: made.shared, identity: made.identity });
+      log(`namespace ${nsid} (${made.identity.label}) added`);
+      return nsid;
+    },
+    removeNamespace: (nsid) => {
+      const i = subsystem.namespaces.findIndex((x) => x.nsid === nsid);
+      if (i < 0) throw new UserError(`no namespace ${nsid}`, ExitCode.Usage);
+      subsystem.namespaces.splice(i, 1);
+      postNamespaceChange({ type: 'ns-remove', nsid });
+      log(`namespace ${nsid} removed`);
+    },
     failed,
     stop,
   };

@@ -103,6 +103,19 @@ export interface IoQpair {
    * (the command is then abandoned: its late completion is dropped).
    */
   waitLast(timeoutMs: number): RawCompletion;
+  /**
+   * I/O timeouts (--io-timeout): a time stamp the owner keeps current (any monotonic unit; the perf
+   * engine writes its pass clock here once per pass), copied into a command's slot when the command is
+   * submitted, so no clock is read per command.
+   */
+  submitClock: number;
+  /**
+   * The command in flight that was submitted first (smallest stamp): its CID, or -1 when nothing is in
+   * flight. Scans every slot: call it every few ms, not per I/O.
+   */
+  oldestCommand(): number;
+  /** The submitClock stamp of command `cid`, or -1 when no command with that CID is in flight. */
+  commandSubmitTime(cid: number): number;
   /** Closes the socket (outstanding I/O is not completed). Idempotent. */
   disconnect(): void;
 }

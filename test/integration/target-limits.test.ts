@@ -2,7 +2,8 @@
 // controller always has a keep-alive (KATO 0 from the host gets the target's default, as Linux
 // nvmet does), so a host that leaves without closing cannot hold it forever; a host that stops
 // reading its responses is capped (the connection stops taking commands) and then dropped; and
-// Asynchronous Event Requests are held, limited by AERL, and OAES advertises no event we never raise.
+// Asynchronous Event Requests are held, limited by AERL, and OAES advertises only the event we raise
+// (Namespace Attribute Notices; target-aen.test.ts).
 // Short limits are injected through the config so the test does not wait minutes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTarget, type RunningTarget } from '../../src/target/target.js';
@@ -105,12 +106,12 @@ describe('a host that stops reading', () => {
 });
 
 describe('Asynchronous Event Request', () => {
-  it('held without completion up to AERL + 1, the next one refused; OAES advertises no event; other commands flow', async () => {
+  it('held without completion up to AERL + 1, the next one refused; OAES advertises namespace notices only; other commands flow', async () => {
     const h = await host();
     await h.bringUp(NQN);
     const id = await h.cmd(identifySqe(h.cid(), 1));
     const aerl = id.data[259]!;
-    expect(id.data.readUInt32LE(92)).toBe(0); // OAES: we raise no optional asynchronous events
+    expect(id.data.readUInt32LE(92)).toBe(0x100); // OAES: Namespace Attribute Notices, nothing else
     for (let i = 0; i <= aerl; i++) {
       const s = emptySqe(); s.opc = 0x0c; s.cid = 500 + i;
       const u = new Uint8Array(64);

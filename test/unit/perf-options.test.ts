@@ -80,6 +80,14 @@ describe('perf flags', () => {
     expect(err({ transportId: r, fastIoFailTmo: '2' })).toBe('--fast-io-fail-tmo applies only with a non-zero --ctrl-loss-tmo');
     expect(err({ ctrlLossTmo: '5' })).toBe('--ctrl-loss-tmo applies only with -r (a launched target is not restarted)');
   });
+  it('--io-timeout', () => {
+    expect(parse({}).ioTimeoutMs).toBeUndefined();
+    expect(parse({ ioTimeout: '250' }).ioTimeoutMs).toBe(250);
+    expect(err({ ioTimeout: '0' })).toBe('--io-timeout: expected an integer from 1 to 3600000, got "0"');
+    expect(err({ ioTimeout: '1.5' })).toBe('--io-timeout: expected an integer from 1 to 3600000, got "1.5"');
+    expect(err({ ioTimeout: '5s' })).toBe('--io-timeout: expected an integer from 1 to 3600000, got "5s"');
+    expect(err({ ioTimeout: '3600001' })).toBe('--io-timeout: expected an integer from 1 to 3600000, got "3600001"');
+  });
   it('helpers', () => {
     expect(parseCoreMask('0-2,5')).toEqual([0, 1, 2, 5]);
     expect(parseCoreMask('3-1')).toBe('range 3-1 is reversed');

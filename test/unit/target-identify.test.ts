@@ -42,7 +42,8 @@ describe('Identify Controller (CNS 1)', () => {
     expect(u[512]).toBe(0x66);
     expect(u[513]).toBe(0x44);
     expect(dv.getUint16(514, true)).toBe(128); // MAXCMD
-    expect(dv.getUint32(516, true)).toBe(2); // NN
+    expect(dv.getUint32(516, true)).toBe(32); // NN: NSIDs up to 32 may be added at run time
+    expect(dv.getUint32(92, true)).toBe(0x100); // OAES: Namespace Attribute Notices
     expect(dv.getUint16(520, true)).toBe(0x0c); // ONCS: DSM + Write Zeroes
     expect(u[525]).toBe(1); // VWC
     expect(dv.getUint32(536, true)).toBe(0x100001); // SGLS

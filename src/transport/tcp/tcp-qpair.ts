@@ -97,6 +97,7 @@ export class TcpQpair implements IoQpair, PduHandler {
   rxC2HSuccess = 0;
   rxR2T = 0;
   onComplete: IoCompletionCallback = () => undefined;
+  submitClock = 0;
 
   private sock: number;
   private failure: Error | null = null;
@@ -112,6 +113,8 @@ export class TcpQpair implements IoQpair, PduHandler {
   private readonly xfer: Float64Array;
   /** Non-zero when a data digest failed: overrides the CQE status. */
   private readonly xferStatus: Uint16Array;
+  /** submitClock when the slot's command was queued (I/O timeouts). */
+  private readonly submitAt: Float64Array;
   // head-only fields
   private readonly ioTag: Float64Array;
   private readonly ioRemaining: Int32Array;
@@ -170,6 +173,7 @@ export class TcpQpair implements IoQpair, PduHandler {
     this.len = new Float64Array(d);
     this.xfer = new Float64Array(d);
     this.xferStatus = new Uint16Array(d);
+    this.submitAt = new Float64Array(d);
     this.ioTag = new Float64Array(d);
     this.ioRemaining = new Int32Array(d);
     this.ioStatus = new Uint16Array(d);
@@ -390,6 +394,20 @@ export class TcpQpair implements IoQpair, PduHandler {
     return this.completedInPass;
   }
 
+  oldestCommand(): number {
+    let best = -1, bestAt = Infinity;
+    const st = this.state, at = this.submitAt;
+    for (let s = 0; s < this.depth; s++) {
+      // A WAITING head has answered; its split siblings are INFLIGHT and carry their own stamps.
+      if (st[s] === INFLIGHT && at[s]! < bestAt) { best = s; bestAt = at[s]!; }
+    }
+    return best;
+  }
+
+  commandSubmitTime(cid: number): number {
+    return cid >= 0 && cid < this.depth && this.state[cid] === INFLIGHT ? this.submitAt[cid]! : -1;
+  }
+
   disconnect(): void {
     if (this.sock >= 0) {
       native.close(this.sock);
@@ -414,6 +432,7 @@ export class TcpQpair implements IoQpair, PduHandler {
     this.ioSync[s] = SYNC_NONE;
     this.xfer[s] = 0;
     this.xferStatus[s] = 0;
+    this.submitAt[s] = this.submitClock;
     this.lastHead = s;
     return s;
   }
@@ -424,6 +443,7 @@ export class TcpQpair implements IoQpair, PduHandler {
     this.head[s] = h;
     this.xfer[s] = 0;
     this.xferStatus[s] = 0;
+    this.submitAt[s] = this.submitClock;
     return s;
   }
 
