@@ -3,7 +3,17 @@
 // allocated per I/O); pass() turns all prepared descriptors into SQEs, submits them with one
 // io_uring_enter and copies the completions out. Values of the IORING_* constants are the kernel's
 // (<linux/io_uring.h>), NVME_URING_CMD_IO is _IOWR('N', 0x80, struct nvme_uring_cmd) (<linux/nvme_ioctl.h>).
-import type { NativeAddon } from './index.js';
+/** The addon calls a ring uses (a subset of NativeAddon in ./index.ts, which re-exports this module). */
+export interface UringAddon {
+  uringSetup(entries: number, flags: number, sqThreadIdleMs: number): number;
+  uringInfo(ring: number): [number, number, number, number, number];
+  uringClose(ring: number): void;
+  uringRegisterFiles(ring: number, fds: number[]): void;
+  uringSetBuffers(ring: number, bufs: Uint8Array[], register: boolean): number;
+  uringRegisterEventfd(ring: number, efd: number): void;
+  uringPass(ring: number, desc: Float64Array, count: number, out: Int32Array, maxOut: number, flags: number, efd: number): number;
+  uringWait(ring: number, minComplete: number, timeoutMs: number): number;
+}
 
 export const IORING_SETUP_IOPOLL = 1 << 0;
 export const IORING_SETUP_SQPOLL = 1 << 1;
@@ -55,7 +65,7 @@ export class UringRing {
   private closed = false;
 
   /** Throws Error{code, syscall: 'io_uring_setup'} as the kernel refuses (EINVAL for unsupported flags, ENOMEM …). */
-  constructor(private readonly n: NativeAddon, opts: UringOptions) {
+  constructor(private readonly n: UringAddon, opts: UringOptions) {
     let flags = IORING_SETUP_CLAMP;
     if (opts.iopoll) flags |= IORING_SETUP_IOPOLL;
     if (opts.sqpoll) flags |= IORING_SETUP_SQPOLL;
