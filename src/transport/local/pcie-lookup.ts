@@ -20,7 +20,15 @@ export interface PcieController {
   firmware: string;
   /** nvme.poll_queues (module parameter; 0 = no poll queues: IOPOLL is unavailable). */
   pollQueues: number;
+  /**
+   * Largest passthrough transfer: the namespace queue's max_hw_sectors_kb, and at most max_segments
+   * pages (user pages are mapped one segment each); bigger I/O is split into several commands.
+   */
+  maxTransferBytes: number;
 }
+
+/** When sysfs does not say: 128 KiB, what every NVMe controller takes. */
+const DEFAULT_MAX_TRANSFER = 128 * 1024;
 
 const PCI_ADDR = /^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/;
 
@@ -85,9 +93,14 @@ export function findPcieController(trid: PcieTrid, roots: { sysfs: string; dev: 
     if (generic.length === 0) throw fail(`controller ${name} has no active namespace ${trid.ns}`);
   }
   const pq = Number(readTrim(join(roots.sysfs, 'module/nvme/parameters/poll_queues')));
+  const blk = readdirSync(cdir).find((n) => /^nvme\d+(c\d+)?n\d+$/.test(n));
+  const hwKb = blk ? Number(readTrim(join(cdir, blk, 'queue/max_hw_sectors_kb'))) : NaN;
+  const segs = blk ? Number(readTrim(join(cdir, blk, 'queue/max_segments'))) : NaN;
+  let maxTransferBytes = hwKb > 0 ? hwKb * 1024 : DEFAULT_MAX_TRANSFER;
+  if (segs > 0) maxTransferBytes = Math.min(maxTransferBytes, segs * 4096);
   return {
     traddr: trid.traddr, name, generic,
     model: readTrim(join(cdir, 'model')), serial: readTrim(join(cdir, 'serial')), firmware: readTrim(join(cdir, 'firmware_rev')),
-    pollQueues: Number.isFinite(pq) ? pq : 0,
+    pollQueues: Number.isFinite(pq) ? pq : 0, maxTransferBytes,
   };
 }
