@@ -62,6 +62,17 @@ describe('sysfs lookup of the kernel NVMe controller', () => {
     expect(findPcieController({ traddr: A, ns: 2 }, roots, (p) => Number(p.slice(-1))).generic).toEqual([join(roots.dev, 'ng0n2')]);
     expect(() => findPcieController({ traddr: A, ns: 3 }, roots)).toThrow(`PCIe ${A}: controller nvme0 has no active namespace 3`);
   });
+  it('native multipath: the generic devices are found under the controller\'s subsystem', () => {
+    const roots = tree(A, 'nvme', []);
+    const sub = join(roots.sysfs, 'class/nvme-subsystem/nvme-subsys0');
+    mkdirSync(join(sub, 'nvme0'), { recursive: true });
+    mkdirSync(join(sub, 'ng0n1'));
+    mkdirSync(join(roots.sysfs, 'class/nvme-subsystem/nvme-subsys1/nvme1'), { recursive: true });
+    mkdirSync(join(roots.sysfs, 'class/nvme-subsystem/nvme-subsys1/ng1n1'));
+    writeFileSync(join(roots.dev, 'ng0n1'), '');
+    expect(findPcieController({ traddr: A }, roots).generic).toEqual([join(roots.dev, 'ng0n1')]);
+  });
+
   it('no poll queues is reported as 0', () => {
     expect(findPcieController({ traddr: A }, tree(A, 'nvme', ['ng0n1'], '0')).pollQueues).toBe(0);
   });

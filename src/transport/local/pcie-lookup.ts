@@ -57,6 +57,13 @@ export function parsePcieTrid(text: string): PcieTrid | undefined {
   return { traddr: full };
 }
 
+/** ngXnY entries of a sysfs directory, by namespace instance. */
+function genericIn(dir: string): string[] {
+  let names: string[] = [];
+  try { names = readdirSync(dir); } catch { return []; }
+  return names.filter((n) => /^ng\d+n\d+$/.test(n)).sort((a, b) => Number(/n(\d+)$/.exec(a)![1]) - Number(/n(\d+)$/.exec(b)![1]));
+}
+
 function readTrim(p: string): string {
   try { return readFileSync(p, 'utf8').trim(); } catch { return ''; }
 }
@@ -82,8 +89,16 @@ export function findPcieController(trid: PcieTrid, roots: { sysfs: string; dev: 
   if (ctrls.length === 0) throw fail('the nvme driver has no controller for it (still probing, or the controller failed: see dmesg)');
   const name = ctrls[0]!;
   const cdir = join(dir, 'nvme', name);
-  const ngs = readdirSync(cdir).filter((n) => /^ng\d+n\d+$/.test(n))
-    .sort((a, b) => Number(/n(\d+)$/.exec(a)![1]) - Number(/n(\d+)$/.exec(b)![1]));
+  // Without native multipath the generic devices hang off the controller; with it (the namespace has a
+  // head device) they belong to the controller's subsystem: /sys/class/nvme-subsystem/nvme-subsysN/ngNnY.
+  let ngs = genericIn(cdir);
+  if (ngs.length === 0) {
+    const subsysRoot = join(roots.sysfs, 'class/nvme-subsystem');
+    let subsystems: string[] = [];
+    try { subsystems = readdirSync(subsysRoot); } catch { /* no subsystems */ }
+    const mine = subsystems.find((d) => existsSync(join(subsysRoot, d, name)));
+    if (mine) ngs = genericIn(join(subsysRoot, mine));
+  }
   if (ngs.length === 0) throw fail(`controller ${name} has no namespace generic device (ngXnY): no active namespace, or a kernel older than 5.13`);
   let generic = ngs.map((n) => join(roots.dev, n));
   const missing = generic.filter((p) => !existsSync(p));
