@@ -8,6 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { native, POLLIN } from '../../src/native/index.js';
 import { IOSQE_FIXED_FILE, UringRing } from '../../src/native/uring.js';
 import { localTransport } from '../../src/transport/local/local-transport.js';
+import { hint } from '../../src/transport/local/uring-qpair.js';
+import { describeOpenError } from '../../src/transport/local/open-errors.js';
 import type { QpairConnectParams } from '../../src/transport/transport.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nvmf-perf-uring-'));
@@ -225,6 +227,21 @@ describe('local qpair (IoQpair over io_uring)', () => {
       }
       expect(err?.message).toBe(`${path}: read of 100 bytes at offset 100 failed: EINVAL (O_DIRECT needs offsets, sizes and buffers aligned to the logical block size)`);
     } finally { qp.disconnect(); }
+  });
+
+  it('errno hints: what EINVAL, EOPNOTSUPP, ENOMEM mean on a local device', () => {
+    expect(hint(-22, { direct: true, iopoll: false })).toBe(' (O_DIRECT needs offsets, sizes and buffers aligned to the logical block size)');
+    expect(hint(-95, { direct: true, iopoll: true })).toBe(' (the device does not support polled I/O: IOPOLL needs O_DIRECT and poll queues)');
+    expect(hint(-12, { direct: false, iopoll: false })).toBe(' (out of memory: locked-memory limit too low for io_uring? see ulimit -l)');
+    expect(hint(-5, { direct: false, iopoll: false })).toBe(' (I/O error)');
+  });
+
+  it('open errors: one line naming the path (real ENOENT/EISDIR; EACCES/EROFS as open(2) reports them to non-root users)', () => {
+    const openErr = (p: string): unknown => { try { openSync(p, constants.O_RDWR); } catch (e) { return e; } return undefined; };
+    expect(describeOpenError('/nope/x', openErr('/nope/x'))).toBe('/nope/x: no such file or device');
+    expect(describeOpenError(dir, openErr(dir))).toBe(`${dir}: is a directory (give a file or a block device)`);
+    expect(describeOpenError('/f', Object.assign(new Error('x'), { code: 'EACCES' }))).toBe('/f: permission denied (run as a user that may read and write it)');
+    expect(describeOpenError('/f', Object.assign(new Error('x'), { code: 'EROFS' }))).toBe('/f: read-only file system (a read-write open is needed)');
   });
 
   it('a missing device: ConnectError naming the path', () => {
