@@ -90,7 +90,7 @@ describe('positional files: data written, read back and compared', () => {
     expect(r.stderr).toMatch(/full load: poll mode \(local devices\)/);
     expect(r.stderr).toMatch(/full load: adaptive mode \(spin 50 us\) \(local devices\)/);
     expect(r.stderr).toMatch(/comparison written to/);
-  });
+  }, 180_000);
 });
 
 describe('block device: a loop device over a file (root only)', () => {
