@@ -105,7 +105,7 @@ export const SCHEMA_SHAPES: readonly ObjectShape[] = [
   shape<TargetInfo>('#/$defs/targetInfo')(
     ['trid', 'subnqn', 'cntlid', 'mn', 'sn', 'fr', 'version', 'maxTransferBytes', 'ioQueuesGranted', 'namespaces'],
     ['launched']),
-  shape<Launched>('#/$defs/targetInfo/properties/launched')(['pid', 'namespace', 'reactorCores', 'mode'], ['kind']),
+  shape<Launched>('#/$defs/targetInfo/properties/launched')(['pid', 'namespace', 'reactorCores', 'mode'], ['kind', 'note']),
   shape<ResolvedConfig>('#/$defs/resolvedConfig')(
     ['ioDepth', 'ioSize', 'pattern', 'rwmixread', 'timeSec', 'warmupSec', 'numQpairs', 'cores', 'latencyTracking',
       'headerDigest', 'dataDigest', 'hostnqn', 'seed', 'mode', 'rateIops', 'arrivals', 'transportIds'],
