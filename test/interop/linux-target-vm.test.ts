@@ -72,9 +72,10 @@ describe.skipIf(!vmRuns)('--target linux (kernel nvmet-tcp in a VM)', () => {
   }, 900_000);
 
   it('says in one line when it is not root or configfs is not mounted', async () => {
-    const base = `"$0" "$1" -q 1 -s 4096 -w read -t 1 --target linux --target-ns null:4MiB --no-progress --results-dir /tmp/res`;
-    const r = await vm.exec(['sh', '-c', `setpriv --reuid=65534 --regid=65534 --clear-groups ${base}; echo "rc=$?"; `
-      + `unshare -m sh -c "umount /sys/kernel/config && ${base.replace(/"/g, '\\"')}" "$0" "$1"; echo "rc=$?"`, NODE, CLI]);
+    // Results go to a directory each user can create (the check that it is writable comes first).
+    const base = (dir: string): string => `"$0" "$1" -q 1 -s 4096 -w read -t 1 --target linux --target-ns null:4MiB --no-progress --results-dir ${dir}`;
+    const r = await vm.exec(['sh', '-c', `setpriv --reuid=65534 --regid=65534 --clear-groups ${base('/tmp/res-nobody')}; echo "rc=$?"; `
+      + `unshare -m sh -c "umount /sys/kernel/config && ${base('/tmp/res-noconfigfs').replace(/"/g, '\\"')}" "$0" "$1"; echo "rc=$?"`, NODE, CLI]);
     expect(r.stdout, show(r)).toBe('rc=1\nrc=1\n');
     const lines = r.stderr.trim().split('\n');
     expect(lines, show(r)).toEqual([
