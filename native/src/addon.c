@@ -1,6 +1,6 @@
 /*
  * nvmf_native: thin Node-API layer (sockets, epoll, eventfd, CPU affinity, clocks, CRC32C, fd
- * watching on the libuv loop). No protocol logic. Safe for worker_threads: the only process-wide
+ * watching on the libuv loop, io_uring and block/NVMe ioctls). No protocol logic. Safe for worker_threads: the only process-wide
  * data are immutable tables initialised once with pthread_once; per-env state lives in
  * napi_set_instance_data.
  *
@@ -322,6 +322,18 @@ static napi_value Init(napi_env env, napi_value exports) {
       METHOD("crc32cv", nv_fn_crc32cv),
       METHOD("copy", nv_fn_copy),
       METHOD("watchFd", nv_fn_watch_fd),
+      METHOD("uringSetup", nv_fn_uring_setup),
+      METHOD("uringInfo", nv_fn_uring_info),
+      METHOD("uringClose", nv_fn_uring_close),
+      METHOD("uringRegisterFiles", nv_fn_uring_register_files),
+      METHOD("uringSetBuffers", nv_fn_uring_set_buffers),
+      METHOD("uringRegisterEventfd", nv_fn_uring_register_eventfd),
+      METHOD("uringPass", nv_fn_uring_pass),
+      METHOD("uringWait", nv_fn_uring_wait),
+      METHOD("allocAligned", nv_fn_alloc_aligned),
+      METHOD("blockDeviceInfo", nv_fn_block_device_info),
+      METHOD("nvmeAdminCmd", nv_fn_nvme_admin_cmd),
+      METHOD("nvmeNsid", nv_fn_nvme_nsid),
       {"crc32cImpl", NULL, NULL, NULL, NULL, impl, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) {

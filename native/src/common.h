@@ -84,6 +84,19 @@ napi_value nv_fn_thread_cpu_ns(napi_env env, napi_callback_info info);
 napi_value nv_fn_process_cpu_ns(napi_env env, napi_callback_info info);
 napi_value nv_fn_thread_cpu_ns_of(napi_env env, napi_callback_info info);
 
+napi_value nv_fn_uring_setup(napi_env env, napi_callback_info info);
+napi_value nv_fn_uring_info(napi_env env, napi_callback_info info);
+napi_value nv_fn_uring_close(napi_env env, napi_callback_info info);
+napi_value nv_fn_uring_register_files(napi_env env, napi_callback_info info);
+napi_value nv_fn_uring_set_buffers(napi_env env, napi_callback_info info);
+napi_value nv_fn_uring_register_eventfd(napi_env env, napi_callback_info info);
+napi_value nv_fn_uring_pass(napi_env env, napi_callback_info info);
+napi_value nv_fn_uring_wait(napi_env env, napi_callback_info info);
+napi_value nv_fn_alloc_aligned(napi_env env, napi_callback_info info);
+napi_value nv_fn_block_device_info(napi_env env, napi_callback_info info);
+napi_value nv_fn_nvme_admin_cmd(napi_env env, napi_callback_info info);
+napi_value nv_fn_nvme_nsid(napi_env env, napi_callback_info info);
+
 bool nv_watch_init(napi_env env, nvmf_env_state *st);
 napi_value nv_fn_watch_fd(napi_env env, napi_callback_info info);
 

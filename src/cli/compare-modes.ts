@@ -9,6 +9,7 @@ import type { LaunchedTarget } from '../launch/launched-target.js';
 import { native } from '../native/index.js';
 import type { PerfConfig, ReactorMode } from '../engine/config.js';
 import { launchedQueueDepth } from '../engine/runner.js';
+import { isLocalRun } from '../engine/local-targets.js';
 import { RpcTargetSampler } from '../engine/rpc-target-sampler.js';
 import { runPerfCommand, type RunOutcome } from './perf-run.js';
 import { writeComparison, type ModeComparison, type ModeRun, type ModeVariant } from '../report/comparison.js';
@@ -41,6 +42,12 @@ async function runMode(config: PerfConfig, variant: ModeVariant, opts: CompareOp
   label: string): Promise<ModeRun> {
   const mode: ReactorMode = variant === 'poll' ? 'poll' : 'interrupt';
   const spinUs = variant === 'adaptive' ? config.spinUs : 0;
+  if (isLocalRun(config)) {
+    // Local devices: no target to launch or measure; the initiator's mode decides IOPOLL/eventfd.
+    log(`${label}: ${variant} mode${mode === 'interrupt' ? ` (spin ${spinUs} us)` : ''} (local devices)`);
+    const outcome = await runPerfCommand({ ...config, mode, spinUs }, { rateIops, arrivals: opts.arrivals, quiet: true });
+    return { label, mode, variant, spinUs, rateIops, resultPath: outcome.path, result: outcome.result, targetIdleCores: -1, exitCode: outcome.exitCode };
+  }
   const allowed = native.allowedCpus();
   const spare = allowed.filter((c) => !config.cores.includes(c));
   const reactor = [spare.length > 0 ? spare[spare.length - 1]! : allowed[allowed.length - 1]!];
@@ -65,8 +72,8 @@ async function runMode(config: PerfConfig, variant: ModeVariant, opts: CompareOp
 }
 
 export async function runCompareModes(config: PerfConfig, opts: CompareOptions): Promise<number> {
-  if (config.transportIds.length > 0) {
-    // Only a target we launch can be switched between modes.
+  if (config.transportIds.length > 0 && !isLocalRun(config)) {
+    // Only a target we launch (or a local device) can be switched between modes.
     throw new Error('--compare-modes needs the launched target (no -r)');
   }
   const runs: ModeRun[] = [];

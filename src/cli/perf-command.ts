@@ -9,6 +9,7 @@ import { UsageError, UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { writableDirProblem } from '../util/ensure-dir.js';
 import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
 import { htmlTarget, writeComparisonHtml, writeRunHtml } from './report-command.js';
 
 const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
@@ -19,8 +20,11 @@ export function registerPerfOptions(program: Command): void {
     .description('Benchmark NVMe-oF targets the way spdk_nvme_perf does. With no -r, launches the built-in '
       + 'NVMe/TCP target on 127.0.0.1 with a RAM namespace.\n'
       + 'Note: -s is the I/O size here (as in older spdk_nvme_perf and in fio\'s bs); newer spdk_nvme_perf '
-      + 'uses -o for the I/O size and -s for hugepage memory. -o is accepted as an alias.')
-    .usage('-q DEPTH -s SIZE -w PATTERN -t SECONDS [options] | <command>')
+      + 'uses -o for the I/O size and -s for hugepage memory. -o is accepted as an alias.\n'
+      + 'Local devices: give files or block devices as arguments (/dev/nvme0n1, ./data.bin), or a kernel NVMe '
+      + "controller with -r 'trtype:PCIe traddr:0000:04:00.0' (io_uring, NVMe passthrough).")
+    .allowExcessArguments(true)
+    .usage('-q DEPTH -s SIZE -w PATTERN -t SECONDS [options] [FILE|DEVICE ...] | <command>')
     .option('-q, --io-depth <n>', 'I/Os kept outstanding per qpair')
     .option('-s, --io-size <bytes>', 'I/O size in bytes (k/m suffixes: 4k, 128KiB)')
     .addOption(new Option('-o <bytes>', 'same as -s (spdk_nvme_perf spelling)').hideHelp())
@@ -60,10 +64,14 @@ export function registerPerfOptions(program: Command): void {
     .option('--fast-io-fail-tmo <seconds>', 'with --ctrl-loss-tmo: I/O in flight at the loss fails after this long (default: it is retried after the reconnect)')
     .option('--html [file]', 'also write an HTML report (default: beside the result JSON, .json → .html)')
     .action(async (raw: RawPerfOptions, cmd: Command) => {
-      if (cmd.args.length > 0) {
-        throw new UsageError(`unknown command or stray argument "${cmd.args[0]}" (see nvmf-perf --help)`);
+      // Positional arguments are local files or devices (as spdk_nvme_perf's); a bare word that is not
+      // a path is a mistyped command.
+      for (const a of cmd.args) {
+        if (!a.includes('/') && !existsSync(a)) {
+          throw new UsageError(`unknown command or stray argument "${a}" (see nvmf-perf --help; a local file is given as a path, e.g. ./${a})`);
+        }
       }
-      const config = parsePerfOptions(raw, native.allowedCpus(), process.argv.slice(2));
+      const config = parsePerfOptions({ ...raw, devices: cmd.args }, native.allowedCpus(), process.argv.slice(2));
       // Check where the result goes before anything starts: a run must not end unable to save.
       const outDir = config.jsonPath !== undefined ? dirname(config.jsonPath) : config.resultsDir;
       const problem = writableDirProblem(outDir);

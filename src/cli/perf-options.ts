@@ -52,6 +52,8 @@ export interface RawPerfOptions {
   fastIoFailTmo?: string;
   /** --html [file]: true without a file name. */
   html?: string | boolean;
+  /** Positional arguments: local files or block devices. */
+  devices?: string[];
 }
 
 function intFlag(flag: string, text: string | undefined, def: number, min: number, max: number): number {
@@ -112,6 +114,8 @@ export function parsePerfOptions(o: RawPerfOptions, allowedCpus: number[], comma
   }
 
   const transportIds = o.transportId ?? [];
+  const devices = o.devices ?? [];
+  const local = localTargetsProblem(devices, transportIds, o);
   if (o.hostnqn !== undefined) {
     const why = validateNqn(o.hostnqn);
     if (why) throw new UsageError(`--hostnqn "${o.hostnqn}": ${why}`);
@@ -154,7 +158,7 @@ export function parsePerfOptions(o: RawPerfOptions, allowedCpus: number[], comma
     throw new UsageError('--arrivals needs --rate-iops or --rate-sweep');
   }
   const compareModes = o.compareModes ?? false;
-  if (compareModes && transportIds.length > 0) {
+  if (compareModes && transportIds.length > 0 && !local) {
     throw new UsageError('--compare-modes switches the launched target between modes: give no -r');
   }
   if (compareModes && o.mode !== undefined) throw new UsageError('--compare-modes runs both modes: drop --mode');
@@ -173,9 +177,11 @@ export function parsePerfOptions(o: RawPerfOptions, allowedCpus: number[], comma
   }
   if (o.targetRpc !== undefined && o.targetRpc.trim() === '') throw new UsageError('--target-rpc: empty socket path');
   const reconnect = parseReconnectFlags(o, transportIds.length > 0);
+  if (reconnect && local) throw new UsageError('--ctrl-loss-tmo applies only to fabrics targets (-r trtype:TCP), not to local devices');
 
   return {
     ioDepth, ioSize, pattern, rwmixread, timeSec, warmupSec, transportIds, numQpairs, cores,
+    ...(devices.length > 0 ? { devices } : {}),
     latencyTracking: latency as 0 | 1 | 2,
     hdgst: o.headerDigest ?? false,
     ddgst: o.dataDigest ?? false,
@@ -199,6 +205,28 @@ export function parsePerfOptions(o: RawPerfOptions, allowedCpus: number[], comma
     thinktimeUs: 0,
     ...(reconnect ? { reconnect } : {}),
   };
+}
+
+/**
+ * Positional devices and -r are either/or, and PCIe TRIDs do not mix with fabrics ones; flags of the
+ * launched target or of NVMe/TCP do not apply to local devices. Returns whether the run is local.
+ */
+function localTargetsProblem(devices: string[], trids: string[], o: RawPerfOptions): boolean {
+  const pcie = trids.filter((t) => /(^|\s)trtype[:=]pcie(\s|$)/i.test(t));
+  if (devices.length > 0 && trids.length > 0) {
+    throw new UsageError(`give either local devices (${devices[0]}) or -r targets, not both`);
+  }
+  if (pcie.length > 0 && pcie.length < trids.length) throw new UsageError('-r: trtype:PCIe and fabrics TRIDs cannot be mixed in one run');
+  const local = devices.length > 0 || pcie.length > 0;
+  if (!local) return false;
+  const what = devices.length > 0 ? 'local devices' : 'trtype:PCIe';
+  if (o.headerDigest || o.dataDigest) throw new UsageError(`${o.headerDigest ? '-H' : '-I'} (NVMe/TCP digests) does not apply to ${what}`);
+  if (o.target !== undefined) throw new UsageError(`--target launches a target: it does not apply to ${what}`);
+  if (o.targetNs !== undefined) throw new UsageError(`--target-ns applies only to the launched target, not to ${what}`);
+  if (o.hostnqn !== undefined) throw new UsageError(`--hostnqn does not apply to ${what}`);
+  const dup = devices.find((d, i) => devices.indexOf(d) !== i);
+  if (dup !== undefined) throw new UsageError(`${dup} is given twice`);
+  return true;
 }
 
 /** Longest --ctrl-loss-tmo / --fast-io-fail-tmo (s): a day. */

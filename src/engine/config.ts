@@ -16,8 +16,10 @@ export interface PerfConfig {
   rwmixread: number;
   timeSec: number;
   warmupSec: number;
-  /** SPDK transport ID strings; empty = launch the built-in target. */
+  /** SPDK transport ID strings; empty (and no devices) = launch the built-in target. */
   transportIds: string[];
+  /** Local files or block devices given as positional arguments (io_uring; src/transport/local). */
+  devices?: string[];
   numQpairs: number;
   cores: number[];
   /** 0 none, 1 percentiles (-L), 2 percentiles + histogram buckets (-LL). */

@@ -25,6 +25,26 @@ export interface TargetInfo {
   namespaces: NamespaceInfo[];
   /** Set when nvmf-perf launched this target itself. */
   launched?: { kind?: 'builtin' | 'spdk' | 'linux'; pid: number; namespace: string; reactorCores: number[]; mode: 'poll' | 'interrupt'; note?: string };
+  /** Local devices (positional paths, trtype:PCIe): how nvmf-perf reaches them. */
+  local?: LocalTargetInfo;
+}
+
+export interface LocalTargetInfo {
+  /** 'local' for files and block devices, 'PCIe' for a kernel NVMe controller at a PCI address. */
+  transport: 'local' | 'PCIe';
+  /** The file or device the I/O goes to (/dev/ngXnY for PCIe). */
+  device: string;
+  kind: 'file' | 'block' | 'nvme-passthrough';
+  engine: 'io_uring';
+  /** O_DIRECT, buffered or nvme-passthrough. */
+  kernelPath: string;
+  /** IORING_SETUP_IOPOLL in use (poll mode where the device supports it). */
+  iopoll: boolean;
+  /** Data buffers registered with the ring (READ_FIXED/WRITE_FIXED). */
+  fixedBuffers: boolean;
+  /** PCIe: the address and the kernel controller (nvmeX). */
+  pciAddress?: string;
+  controller?: string;
 }
 
 /** One sample of one target reactor (framework_get_reactors fields). */

@@ -29,6 +29,7 @@ import type { TargetSampler } from './target-sampler.js';
 import { RpcTargetSampler } from './rpc-target-sampler.js';
 import { contextRanges, workloadExtras, bssplitProblem } from './workload-run.js';
 import { VERIFY_PREFILL_TIMEOUT_MS } from './verifier.js';
+import { isLocalRun, resolveLocalTargets, type LocalTarget } from './local-targets.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -124,8 +125,9 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
 
   try {
     // 1. Targets.
-    let tridTexts = config.transportIds;
-    if (tridTexts.length === 0) {
+    const local = isLocalRun(config);
+    let tridTexts = local ? [] : config.transportIds;
+    if (tridTexts.length === 0 && !local) {
       if (!launched) {
         const spare = allowed.filter((c) => !config.cores.includes(c));
         const reactor = [spare.length > 0 ? spare[spare.length - 1]! : allowed[allowed.length - 1]!];
@@ -153,10 +155,18 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
       tridTexts = [launched.trid];
     }
 
-    // 2. Controllers and namespaces.
+    // 2. Controllers and namespaces (local devices: opened and probed here, one target per namespace).
     const tids = resolveTrids(tridTexts, config.hostnqn);
     const namespaces: ConnectedNamespace[] = [];
     const targets: TargetInfo[] = [];
+    const locals: LocalTarget[] = local ? resolveLocalTargets(config, log) : [];
+    for (const lt of locals) {
+      const n = lt.info.namespaces[0]!;
+      const splitWhy = bssplitProblem(config, n.blockSize);
+      if (splitWhy) throw new UsageError(`${splitWhy} of ${lt.device.path}`);
+      namespaces.push({ targetIndex: targets.length, nsid: n.nsid, blockSize: n.blockSize, sizeBlocks: n.sizeBlocks, label: lt.label });
+      targets.push(lt.info);
+    }
     for (const tid of tids) {
       const ctrl = Controller.connect(tid, { hostnqn: config.hostnqn ?? tid.hostnqn, hdgst: config.hdgst, ddgst: config.ddgst });
       controllers.push(ctrl);
@@ -198,7 +208,9 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     // 3. Plan: namespaces round-robin over workers, -P qpairs each, QIDs per controller.
     const workers = config.cores.length;
     const assign = assignNamespaces(namespaces.length, workers);
-    const nextQid = controllers.map(() => 1);
+    // What the planner needs of a controller: local targets come first, as in `targets`.
+    const planCtrls: Pick<Controller, 'ioQueuesGranted' | 'maxIoQueueDepth' | 'maxTransferBytes' | 'ioQpairParams'>[] = [...locals, ...controllers];
+    const nextQid = planCtrls.map(() => 1);
     const counters = SharedCounters.create(workers);
     const workload: WorkloadPlan = {
       ioDepth: config.ioDepth, ioSize: config.ioSize, pattern: config.pattern, rwmixread: config.rwmixread,
@@ -215,7 +227,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
       ...(links ? { linkSab: links.sab, controllers: controllers.length } : {}),
       contexts: nsIdxs.map((nsIndex): NamespaceContextPlan => {
         const ns = namespaces[nsIndex]!;
-        const ctrl = controllers[ns.targetIndex]!;
+        const ctrl = planCtrls[ns.targetIndex]!;
         const qpairs = [];
         for (let p = 0; p < config.numQpairs; p++) {
           const qid = nextQid[ns.targetIndex]!++;
@@ -320,7 +332,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     else if (workerError && status === 'partial' && error === 'a worker failed') error = `core ${workerError.core}: ${workerError.error}`;
     return {
       config, startedAt, status, ...(error ? { error } : {}), rateIops, arrivals,
-      transportIds: tids.map(formatTrid), hostnqn: controllers[0]?.hostnqn ?? config.hostnqn ?? '',
+      transportIds: [...locals.map((l) => l.info.trid), ...tids.map(formatTrid)], hostnqn: controllers[0]?.hostnqn ?? config.hostnqn ?? '',
       targets, namespaceLabels: namespaces.map((n) => n.label), namespaceTargets: namespaces.map((n) => n.targetIndex),
       workers: results, timeline, ...(launched && launched.pid > 0 ? { launchedPid: launched.pid } : {}),
       ...(monitor && config.reconnect ? { connection: { ...config.reconnect,

@@ -74,7 +74,8 @@ class QpairContext {
     this.free = new Int32Array(depth);
     for (let i = 0; i < depth; i++) this.free[i] = depth - 1 - i;
     this.nfree = depth;
-    this.data = new Uint8Array(depth * ioSize);
+    // Local devices hand out aligned, registered buffers (O_DIRECT, READ_FIXED); fabrics qpairs do not.
+    this.data = qp.allocBuffer ? qp.allocBuffer(depth * ioSize) : new Uint8Array(depth * ioSize);
     // Writes carry a non-trivial pattern so compression or zero detection in a target cannot flatter it.
     for (let i = 0; i < this.data.length; i += 4) this.data[i] = (i * 2654435761) >>> 24;
     this.data32 = new Uint32Array(this.data.buffer, this.data.byteOffset, this.data.length >>> 2);

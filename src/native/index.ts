@@ -112,6 +112,37 @@ export interface NativeAddon {
    *  events: 1 readable, 4 writable (or both). Keeps the loop alive while open unless unref() is used.
    *  One watch per fd per thread; close the watch before closing the fd. */
   watchFd(fd: number, events: number, cb: (revents: number) => void): WatchHandle & { unref(): void; ref(): void };
+
+  // io_uring (native/src/uring.c; see src/native/uring.ts for the constants and descriptor layout).
+  /** io_uring_setup(entries) with IORING_SETUP_* `flags`; returns a ring handle. Throws Error{code} (syscall 'io_uring_setup' or 'mmap'). */
+  uringSetup(entries: number, flags: number, sqThreadIdleMs: number): number;
+  /** [sqEntries, cqEntries, features, setupFlags, ringFd]. */
+  uringInfo(ring: number): [number, number, number, number, number];
+  uringClose(ring: number): void;
+  /** IORING_REGISTER_FILES: fds[i] becomes fixed file i. Throws Error{code}. */
+  uringRegisterFiles(ring: number, fds: number[]): void;
+  /** Sets the ring's buffer table (descriptors name buffers by index) and, with `register`, registers them
+   *  (IORING_REGISTER_BUFFERS, for READ_FIXED/WRITE_FIXED). Returns 0 or the registration's -errno (the table is set either way).
+   *  The caller keeps the arrays alive while the ring may use them. */
+  uringSetBuffers(ring: number, bufs: Uint8Array[], register: boolean): number;
+  /** IORING_REGISTER_EVENTFD: each completion signals efd. Throws Error{code}. */
+  uringRegisterEventfd(ring: number, efd: number): void;
+  /**
+   * Hot path: queue desc entries 0..count-1 (URING_DESC_STRIDE numbers each) as SQEs, one io_uring_enter
+   * for them (IOPOLL rings also enter to reap), then copy up to maxOut CQEs to out as (user_data, res,
+   * dw0) triples. flags 1 = first drain eventfd `efd`. Returns CQEs copied, or -errno. Allocates nothing.
+   */
+  uringPass(ring: number, desc: Float64Array, count: number, out: Int32Array, maxOut: number, flags: number, efd: number): number;
+  /** Blocks until minComplete CQEs are ready (not reaped), at most timeoutMs. 0, or -errno (-62 ETIME on timeout). */
+  uringWait(ring: number, minComplete: number, timeoutMs: number): number;
+  /** Zero-filled memory starting at a multiple of `align` (O_DIRECT, registered buffers), freed with the ArrayBuffer. */
+  allocAligned(size: number, align: number): ArrayBuffer;
+  /** [size in bytes, logical block size] of a block device (BLKGETSIZE64, BLKSSZGET). Throws Error{code}. */
+  blockDeviceInfo(fd: number): [number, number];
+  /** NVME_IOCTL_ADMIN_CMD: the NVMe status (0 = success) or -errno. buf: data in or out of the command. */
+  nvmeAdminCmd(fd: number, opcode: number, nsid: number, cdw10: number, cdw11: number, buf: Uint8Array | null, timeoutMs: number): number;
+  /** NVME_IOCTL_ID: the namespace ID of an NVMe namespace device, or -errno. */
+  nvmeNsid(fd: number): number;
 }
 
 export const EAGAIN = -11;
@@ -172,6 +203,8 @@ const REQUIRED: readonly (keyof NativeAddon)[] = [
   'shutdown', 'setSocketBuffers', 'epollCreate', 'epollCtl', 'epollWait', 'eventfdCreate',
   'eventfdWrite', 'eventfdRead', 'pollFd', 'pinThread', 'allowedCpus', 'currentCpu', 'gettid', 'exitNow',
   'monoNs', 'monoNsInto', 'threadCpuNs', 'processCpuNs', 'threadCpuNsOf', 'crc32c', 'crc32cv', 'copy', 'watchFd',
+  'uringSetup', 'uringInfo', 'uringClose', 'uringRegisterFiles', 'uringSetBuffers', 'uringRegisterEventfd', 'uringPass',
+  'uringWait', 'allocAligned', 'blockDeviceInfo', 'nvmeAdminCmd', 'nvmeNsid',
 ];
 
 function loadAddon(): NativeAddon {
@@ -189,3 +222,5 @@ function loadAddon(): NativeAddon {
 }
 
 export const native: NativeAddon = loadAddon();
+
+export * from './uring.js';

@@ -75,6 +75,7 @@ function shape<T>(pointer: string) {
 }
 
 type Launched = NonNullable<TargetInfo['launched']>;
+type LocalInfo = NonNullable<TargetInfo['local']>;
 type TargetCpu = NonNullable<PerfResult['targetCpu']>;
 type Rate = NonNullable<PerfResult['rate']>;
 type BsSplitItem = NonNullable<ResolvedConfig['bssplit']>[number];
@@ -104,7 +105,9 @@ export const SCHEMA_SHAPES: readonly ObjectShape[] = [
   shape<NamespaceInfo>('#/$defs/namespaceInfo')(['nsid', 'blockSize', 'sizeBlocks', 'sizeBytes'], []),
   shape<TargetInfo>('#/$defs/targetInfo')(
     ['trid', 'subnqn', 'cntlid', 'mn', 'sn', 'fr', 'version', 'maxTransferBytes', 'ioQueuesGranted', 'namespaces'],
-    ['launched']),
+    ['launched', 'local']),
+  shape<LocalInfo>('#/$defs/targetInfo/properties/local')(['transport', 'device', 'kind', 'engine', 'kernelPath', 'iopoll', 'fixedBuffers'],
+    ['pciAddress', 'controller']),
   shape<Launched>('#/$defs/targetInfo/properties/launched')(['pid', 'namespace', 'reactorCores', 'mode'], ['kind', 'note']),
   shape<ResolvedConfig>('#/$defs/resolvedConfig')(
     ['ioDepth', 'ioSize', 'pattern', 'rwmixread', 'timeSec', 'warmupSec', 'numQpairs', 'cores', 'latencyTracking',

@@ -2,8 +2,8 @@
 // spirit of SPDK's spdk_nvme_transport_ops and fio's ioengine_ops. The host layer (src/host) and the
 // perf engine only see these types.
 
-/** Transport types the TRID grammar recognises. Only TCP is implemented. */
-export type TrType = 'TCP' | 'RDMA' | 'PCIe';
+/** Transport types: TCP (fabrics), PCIe (kernel NVMe controller through io_uring passthrough), local (file or block device through io_uring). */
+export type TrType = 'TCP' | 'RDMA' | 'PCIe' | 'local';
 
 /**
  * Where a controller lives: SPDK's spdk_nvme_transport_id, parsed from
@@ -105,6 +105,29 @@ export interface IoQpair {
   waitLast(timeoutMs: number): RawCompletion;
   /** Closes the socket (outstanding I/O is not completed). Idempotent. */
   disconnect(): void;
+  /**
+   * Optional: a data buffer of `bytes` this qpair can use without copying (local devices: aligned for
+   * O_DIRECT and registered with io_uring). Callers that have it use it for their I/O buffers.
+   */
+  allocBuffer?(bytes: number): Uint8Array;
+}
+
+/** A local device as a worker opens it (src/transport/local). */
+export interface LocalQpairParams {
+  /** Regular file, block device, or NVMe generic char device /dev/ngXnY. */
+  path: string;
+  /** file/block: IORING_OP_READ/WRITE at slba × blockSize; nvme-passthrough: NVMe commands via IORING_OP_URING_CMD. */
+  kind: 'file' | 'block' | 'nvme-passthrough';
+  /** Opened with O_DIRECT (file/block). */
+  direct: boolean;
+  /** IORING_SETUP_IOPOLL. */
+  iopoll: boolean;
+  /** Completions signalled through an eventfd registered with the ring (interrupt mode). */
+  interrupt: boolean;
+  nsid: number;
+  blockSize: number;
+  /** Register the data buffers (READ_FIXED/WRITE_FIXED). */
+  fixedBuffers: boolean;
 }
 
 /**
@@ -143,6 +166,8 @@ export interface QpairConnectParams {
   disableSqFlowControl: boolean;
   /** Bound for TCP connect, the IC exchange and the Fabrics Connect each. */
   connectTimeoutMs: number;
+  /** trtype 'local' / 'PCIe': the device the qpair opens (the network fields are unused). */
+  local?: LocalQpairParams;
 }
 
 /** A transport implementation. */

@@ -110,9 +110,10 @@ describe('checkNqn / getTransport', () => {
   it('returns the TCP ops and rejects other transports', () => {
     expect(getTransport('tcp').name).toBe('TCP');
     expect(getTransport('TCP').name).toBe('TCP');
-    expect(() => getTransport('PCIe')).toThrow(new UsageError('transport PCIe is not supported yet'));
+    expect(getTransport('PCIe').name).toBe('PCIe');
+    expect(getTransport('local').name).toBe('local');
     expect(() => getTransport('RDMA')).toThrow('transport RDMA is not supported yet');
-    expect(() => getTransport('xyz')).toThrow('unknown transport "xyz" (supported: TCP)');
+    expect(() => getTransport('xyz')).toThrow('unknown transport "xyz" (supported: TCP, PCIe)');
   });
 });
 

@@ -1,0 +1,148 @@
+// Typed wrapper of the addon's io_uring calls (native/src/uring.c): a ring with its descriptor array.
+// prep*() fill the next descriptor (plain numbers into a preallocated Float64Array: nothing is
+// allocated per I/O); pass() turns all prepared descriptors into SQEs, submits them with one
+// io_uring_enter and copies the completions out. Values of the IORING_* constants are the kernel's
+// (<linux/io_uring.h>), NVME_URING_CMD_IO is _IOWR('N', 0x80, struct nvme_uring_cmd) (<linux/nvme_ioctl.h>).
+/** The addon calls a ring uses (a subset of NativeAddon in ./index.ts, which re-exports this module). */
+export interface UringAddon {
+  uringSetup(entries: number, flags: number, sqThreadIdleMs: number): number;
+  uringInfo(ring: number): [number, number, number, number, number];
+  uringClose(ring: number): void;
+  uringRegisterFiles(ring: number, fds: number[]): void;
+  uringSetBuffers(ring: number, bufs: Uint8Array[], register: boolean): number;
+  uringRegisterEventfd(ring: number, efd: number): void;
+  uringPass(ring: number, desc: Float64Array, count: number, out: Int32Array, maxOut: number, flags: number, efd: number): number;
+  uringWait(ring: number, minComplete: number, timeoutMs: number): number;
+}
+
+export const IORING_SETUP_IOPOLL = 1 << 0;
+export const IORING_SETUP_SQPOLL = 1 << 1;
+export const IORING_SETUP_CLAMP = 1 << 4;
+export const IORING_SETUP_SQE128 = 1 << 10;
+export const IORING_SETUP_CQE32 = 1 << 11;
+
+export const IORING_OP_NOP = 0;
+export const IORING_OP_FSYNC = 3;
+export const IORING_OP_READ_FIXED = 4;
+export const IORING_OP_WRITE_FIXED = 5;
+export const IORING_OP_READ = 22;
+export const IORING_OP_WRITE = 23;
+export const IORING_OP_URING_CMD = 46;
+
+export const IOSQE_FIXED_FILE = 1 << 0;
+export const IORING_FSYNC_DATASYNC = 1 << 0;
+/** uring_cmd_flags: the data buffer is a registered one (buffer index in the SQE). */
+export const IORING_URING_CMD_FIXED = 1 << 0;
+/** _IOWR('N', 0x80, struct nvme_uring_cmd), 72 bytes: dir 3 << 30 | size 72 << 16 | 'N' << 8 | 0x80. */
+export const NVME_URING_CMD_IO = ((3 << 30) | (72 << 16) | (0x4e << 8) | 0x80) >>> 0;
+
+/** Numbers per descriptor and their slots (native/src/uring.c's D_* enum). */
+export const URING_DESC_STRIDE = 20;
+const D_OP = 0, D_FD = 1, D_SQE_FLAGS = 2, D_OFF = 3, D_BUF = 4, D_BUF_OFF = 5, D_LEN = 6, D_USER = 7, D_OP_FLAGS = 8,
+  D_NVME_OPC = 9, D_NSID = 10, D_CDW10 = 11, D_TIMEOUT = 17;
+
+export interface UringOptions {
+  /** SQ entries (rounded up to a power of two by the kernel; CQ gets twice as many). */
+  entries: number;
+  /** IORING_SETUP_IOPOLL: completions are polled from the device (O_DIRECT / poll queues only). */
+  iopoll?: boolean;
+  /** IORING_SETUP_SQPOLL: a kernel thread submits (idle after sqThreadIdleMs). */
+  sqpoll?: boolean;
+  sqThreadIdleMs?: number;
+  /** SQE128 + CQE32: required for NVMe passthrough (IORING_OP_URING_CMD). */
+  bigEntries?: boolean;
+}
+
+/** One io_uring. Owned by one thread. */
+export class UringRing {
+  readonly handle: number;
+  readonly sqEntries: number;
+  readonly cqEntries: number;
+  readonly flags: number;
+  /** Prepared descriptors not passed to the kernel yet. */
+  pending = 0;
+  private readonly desc: Float64Array;
+  private closed = false;
+
+  /** Throws Error{code, syscall: 'io_uring_setup'} as the kernel refuses (EINVAL for unsupported flags, ENOMEM …). */
+  constructor(private readonly n: UringAddon, opts: UringOptions) {
+    let flags = IORING_SETUP_CLAMP;
+    if (opts.iopoll) flags |= IORING_SETUP_IOPOLL;
+    if (opts.sqpoll) flags |= IORING_SETUP_SQPOLL;
+    if (opts.bigEntries) flags |= IORING_SETUP_SQE128 | IORING_SETUP_CQE32;
+    this.handle = n.uringSetup(opts.entries, flags, opts.sqThreadIdleMs ?? 1000);
+    const [sq, cq] = n.uringInfo(this.handle);
+    this.sqEntries = sq;
+    this.cqEntries = cq;
+    this.flags = flags;
+    this.desc = new Float64Array(sq * URING_DESC_STRIDE).fill(0);
+  }
+
+  /** Room for more descriptors before pass() (never more than the SQ ring holds). */
+  get prepSpace(): number { return this.sqEntries - this.pending; }
+
+  private next(op: number, fd: number, sqeFlags: number, user: number): number {
+    const i = this.pending++ * URING_DESC_STRIDE;
+    const d = this.desc;
+    d[i + D_OP] = op; d[i + D_FD] = fd; d[i + D_SQE_FLAGS] = sqeFlags; d[i + D_USER] = user;
+    d[i + D_BUF] = -1; d[i + D_BUF_OFF] = 0; d[i + D_LEN] = 0; d[i + D_OFF] = 0; d[i + D_OP_FLAGS] = 0;
+    return i;
+  }
+
+  /**
+   * READ/WRITE (or READ_FIXED/WRITE_FIXED with `fixedBuf`) of buffer `buf` (index in the table given to
+   * setBuffers) at [bufOff, bufOff+len) from/to file offset `off`. fd: a registered file index with IOSQE_FIXED_FILE.
+   */
+  prepRw(write: boolean, fixedBuf: boolean, fd: number, sqeFlags: number, off: number, buf: number, bufOff: number, len: number, user: number): void {
+    const op = write ? (fixedBuf ? IORING_OP_WRITE_FIXED : IORING_OP_WRITE) : (fixedBuf ? IORING_OP_READ_FIXED : IORING_OP_READ);
+    const i = this.next(op, fd, sqeFlags, user);
+    const d = this.desc;
+    d[i + D_OFF] = off; d[i + D_BUF] = buf; d[i + D_BUF_OFF] = bufOff; d[i + D_LEN] = len;
+  }
+
+  prepFsync(fd: number, sqeFlags: number, datasync: boolean, user: number): void {
+    const i = this.next(IORING_OP_FSYNC, fd, sqeFlags, user);
+    this.desc[i + D_OP_FLAGS] = datasync ? IORING_FSYNC_DATASYNC : 0;
+  }
+
+  prepNop(user: number): void { this.next(IORING_OP_NOP, -1, 0, user); }
+
+  /**
+   * IORING_OP_URING_CMD with NVME_URING_CMD_IO: one NVMe I/O command as the caller built it (opcode,
+   * nsid, CDW10..15); data = buffer `buf` [bufOff, bufOff+len) (buf -1: none). The ring needs bigEntries.
+   */
+  prepNvmeIo(fd: number, sqeFlags: number, opc: number, nsid: number, cdw10: number, cdw11: number, cdw12: number,
+    cdw13: number, cdw14: number, cdw15: number, buf: number, bufOff: number, len: number, fixedBuf: boolean, user: number): void {
+    const i = this.next(IORING_OP_URING_CMD, fd, sqeFlags, user);
+    const d = this.desc;
+    d[i + D_OFF] = NVME_URING_CMD_IO; d[i + D_NVME_OPC] = opc; d[i + D_NSID] = nsid;
+    d[i + D_CDW10] = cdw10; d[i + D_CDW10 + 1] = cdw11; d[i + D_CDW10 + 2] = cdw12; d[i + D_CDW10 + 3] = cdw13;
+    d[i + D_CDW10 + 4] = cdw14; d[i + D_CDW10 + 5] = cdw15; d[i + D_TIMEOUT] = 0;
+    d[i + D_BUF] = buf; d[i + D_BUF_OFF] = bufOff; d[i + D_LEN] = len; d[i + D_OP_FLAGS] = fixedBuf ? IORING_URING_CMD_FIXED : 0;
+  }
+
+  /**
+   * Submits the prepared descriptors (one io_uring_enter) and copies up to maxOut completions into out
+   * as (user_data, res, dw0) triples. drainEfd >= 0: read that eventfd first. Returns completions or -errno
+   * (then nothing prepared is kept: descriptors the kernel refused are dropped with the error).
+   */
+  pass(out: Int32Array, maxOut: number, drainEfd: number): number {
+    const count = this.pending;
+    this.pending = 0;
+    return this.n.uringPass(this.handle, this.desc, count, out, maxOut, drainEfd >= 0 ? 1 : 0, drainEfd);
+  }
+
+  /** Blocks until minComplete completions are waiting (not reaped), at most timeoutMs. 0 or -errno. */
+  wait(minComplete: number, timeoutMs: number): number { return this.n.uringWait(this.handle, minComplete, timeoutMs); }
+
+  registerFiles(fds: number[]): void { this.n.uringRegisterFiles(this.handle, fds); }
+  /** The buffer table; with register, also IORING_REGISTER_BUFFERS. Returns 0 or the registration's -errno. */
+  setBuffers(bufs: Uint8Array[], register: boolean): number { return this.n.uringSetBuffers(this.handle, bufs, register); }
+  registerEventfd(efd: number): void { this.n.uringRegisterEventfd(this.handle, efd); }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.n.uringClose(this.handle);
+  }
+}
