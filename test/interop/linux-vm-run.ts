@@ -13,7 +13,7 @@ import { LINUX_VM_SCRIPT, isQemuRunning, killNowSync, makeTempDir, track, untrac
 export const VM_NVME_TRADDR = '0000:00:04.0';
 
 export interface VmCommandResult {
-  /** Exit status of the command; 124 when it did not finish within its time limit (the VM is then stopped). */
+  /** Exit status of the command; 124 when it did not finish within its time limit (it is then killed in the guest). */
   code: number;
   stdout: string;
   stderr: string;
@@ -119,11 +119,17 @@ export function startVm(opts: VmSessionOptions = {}): VmSession {
     const stdout = readOr(path.join(dir, `out.${i}`), '');
     let stderr = readOr(path.join(dir, `err.${i}`), '');
     if (rcText !== '') return { code: Number(rcText), stdout, stderr };
-    const why = exited ? 'the VM ended before the command did' : `the command did not finish within ${eo.timeoutSec ?? 600} s`;
+    const why = exited ? 'the VM ended before the command did' : `the command did not finish within ${eo.timeoutSec ?? 600} s (killed)`;
+    if (!exited) {
+      // The guest SIGKILLs it (kill.N) and goes on with the next command; stop the VM only if it does not.
+      fs.writeFileSync(path.join(dir, `kill.${i}`), '');
+      const until = Date.now() + 30_000;
+      while (!fs.existsSync(rcFile) && !exited && Date.now() < until) await sleep(100);
+      if (!fs.existsSync(rcFile)) await stop();
+    }
     stderr += `\nrunInVm: ${why}\n--- linux-nvme-vm.sh ---\n${scriptOut.trim()}\n--- guest console (last 40 lines) ---\n`
       + consoleText().trimEnd().split('\n').slice(-40).join('\n') + '\n';
-    if (!exited) await stop();
-    return { code: 124, stdout, stderr };
+    return { code: 124, stdout: readOr(path.join(dir, `out.${i}`), stdout), stderr };
   };
 
   void done.then(() => clearTimeout(hardLimit));

@@ -40,7 +40,7 @@ describe.skipIf(!vmRuns)('local NVMe (PCIe passthrough and block device) in a VM
     for (const pattern of ['randwrite', 'randread'] as const) {
       it(`-r '${PCIE}' ${pattern} in ${mode} mode, data verified`, async () => {
         const json = path.join(vm.dir, `pcie-${pattern}-${mode}.json`);
-        const r = await vm.exec(perf(json, '-w', pattern, '--mode', mode, '-r', PCIE));
+        const r = await vm.exec(perf(json, '-w', pattern, '--mode', mode, '-r', PCIE), { timeoutSec: 300 });
         expect(r.code, show(r)).toBe(0);
         const res = load(json);
         expect(res.status).toBe('complete');
@@ -61,7 +61,7 @@ describe.skipIf(!vmRuns)('local NVMe (PCIe passthrough and block device) in a VM
 
   it('/dev/nvme0n1 as a positional argument runs randrw with data verified', async () => {
     const json = path.join(vm.dir, 'blockdev.json');
-    const r = await vm.exec(perf(json, '-w', 'randrw', '/dev/nvme0n1'));
+    const r = await vm.exec(perf(json, '-w', 'randrw', '/dev/nvme0n1'), { timeoutSec: 300 });
     expect(r.code, show(r)).toBe(0);
     const res = load(json);
     expect(res.status).toBe('complete');
