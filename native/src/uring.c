@@ -359,8 +359,8 @@ static inline unsigned cq_ready(nv_ring *r) {
 }
 
 /* uringPass(ring, desc, count, out, maxOut, flags) -> CQEs copied, or -errno.
- * Puts desc entries 0..count-1 in the SQ ring (at most the free SQ slots: the caller keeps
- * in-flight <= SQ entries), one io_uring_enter for them (IOPOLL rings also enter to reap), then copies
+ * Puts desc entries 0..count-1 in the SQ ring (all or none: -EOVERFLOW when they do not fit, -EINVAL
+ * for a bad buffer reference), one io_uring_enter for them (IOPOLL rings also enter to reap), then copies
  * up to maxOut CQEs into out as (user_data, res, dw0) triples. flags: 1 = drain eventfd `efd` first
  * (interrupt mode: level-triggered epoll would otherwise report it again). Argument 7: efd. */
 napi_value nv_fn_uring_pass(napi_env env, napi_callback_info info) {
@@ -390,16 +390,15 @@ napi_value nv_fn_uring_pass(napi_env env, napi_callback_info info) {
   unsigned tail = atomic_load_explicit(r->sq_tail, memory_order_relaxed);
   unsigned head = atomic_load_explicit(r->sq_head, memory_order_acquire);
   unsigned space = r->sq_entries - (tail - head);
-  if ((unsigned)count > space) count = (int32_t)space;
+  /* The caller keeps in-flight <= SQ entries, so this only happens when the kernel stopped taking
+   * SQEs (an earlier enter failed): nothing is queued, the error is the caller's to report. */
+  if ((unsigned)count > space) return nv_int(env, -EOVERFLOW);
   for (int32_t i = 0; i < count; i++) {
-    int e = fill_sqe(r, r->sqes + (size_t)(tail & r->sq_mask) * r->sqe_size, d + (size_t)i * DESC_STRIDE);
-    if (e < 0) {
-      count = i;
-      if (i == 0) return nv_int(env, e);
-      break;
-    }
-    tail++;
+    /* A bad descriptor: none of this batch is published (the tail is only stored below). */
+    int e = fill_sqe(r, r->sqes + (size_t)((tail + (unsigned)i) & r->sq_mask) * r->sqe_size, d + (size_t)i * DESC_STRIDE);
+    if (e < 0) return nv_int(env, e);
   }
+  tail += (unsigned)count;
   atomic_store_explicit(r->sq_tail, tail, memory_order_release);
   r->unsubmitted += (unsigned)count;
 

@@ -8,6 +8,7 @@ import { IO_PATTERNS, isMixed, type IoPattern, type PerfConfig, type ReactorMode
 import type { BsSplitEntry, IoRange, RandomDistribution, SizeOrPercent } from '../engine/workload-spec.js';
 import { parseCoreMask } from '../util/cpu-mask.js';
 import { validateNqn } from '../util/nqn.js';
+import { parsePcieTrid } from '../transport/local/pcie-lookup.js';
 import { parseTrid } from '../host/trid.js';
 import { DEFAULT_SPIN_US } from '../util/adaptive-wait.js';
 
@@ -167,8 +168,10 @@ const HANDLERS: Record<string, Handler> = {
   },
   filename: (v, o, j) => {
     const t = need(v, o);
+    // A path (fio's usual filename) is a local file or block device; a PCIe TRID a kernel NVMe controller.
+    if (isLocalPath(t)) { j.filename = t; return; }
     try {
-      parseTrid(t);
+      if (!parsePcieTrid(t)) parseTrid(t);
     } catch (e) {
       fail(o, `"${t}" is not a transport ID: ${(e as Error).message}`);
     }
@@ -272,7 +275,8 @@ export function jobToConfig(job: JobSection, ctx: JobRunContext): PerfConfig {
     rwmixread,
     timeSec,
     warmupSec: j.rampSec ?? 0,
-    transportIds: j.filename ? [j.filename] : [],
+    transportIds: j.filename && !isLocalPath(j.filename) ? [j.filename] : [],
+    ...(j.filename && isLocalPath(j.filename) ? { devices: [j.filename] } : {}),
     target: { kind: 'builtin' },
     numQpairs: j.qpairs ?? 1,
     cores,
@@ -302,4 +306,9 @@ export function jobToConfig(job: JobSection, ctx: JobRunContext): PerfConfig {
     thinktimeUs: j.thinktimeUs ?? 0,
     workload: { file: job.file, section: job.name, sections: ctx.sections },
   };
+}
+
+/** filename=/dev/nvme0n1, ./data.bin: a local device rather than a transport ID. */
+function isLocalPath(t: string): boolean {
+  return t.startsWith('/') || t.startsWith('./') || t.startsWith('../');
 }

@@ -65,11 +65,13 @@ function localTarget(dev: LocalDevice, transport: 'local' | 'PCIe', config: Perf
   const trid = ctrl ? `trtype:PCIe traddr:${ctrl.traddr} ns:${dev.nsid}` : dev.path;
   const what = dev.kind === 'nvme-passthrough' ? `PCIe (${ctrl?.traddr ?? dev.path} ${dev.path})` : `${dev.kind} ${dev.path}`;
   const label = `${what} NSID ${dev.nsid} (io_uring ${dev.kernelPath}${dev.iopoll ? ', iopoll' : ''})`;
+  // Passthrough commands bypass the block layer's splitting: keep each within what the controller takes.
+  const maxTransferBytes = ctrl ? ctrl.maxTransferBytes : LOCAL_MAX_TRANSFER;
   return {
-    device: dev, label, ioQueuesGranted: LOCAL_MAX_QUEUES, maxIoQueueDepth: LOCAL_MAX_DEPTH, maxTransferBytes: LOCAL_MAX_TRANSFER, cntlid: 0,
+    device: dev, label, ioQueuesGranted: LOCAL_MAX_QUEUES, maxIoQueueDepth: LOCAL_MAX_DEPTH, maxTransferBytes, cntlid: 0,
     info: {
       trid, subnqn: '', cntlid: 0, mn: ctrl?.model ?? '', sn: ctrl?.serial ?? '', fr: ctrl?.firmware ?? '', version: '',
-      maxTransferBytes: LOCAL_MAX_TRANSFER, ioQueuesGranted: LOCAL_MAX_QUEUES,
+      maxTransferBytes, ioQueuesGranted: LOCAL_MAX_QUEUES,
       namespaces: [{ nsid: dev.nsid, blockSize: dev.blockSize, sizeBlocks: dev.sizeBlocks, sizeBytes: dev.sizeBlocks * dev.blockSize }],
       local: { transport, device: dev.path, kind: dev.kind, engine: 'io_uring', kernelPath: dev.kernelPath, iopoll: dev.iopoll,
         fixedBuffers: dev.fixedBuffers, ...(ctrl ? { pciAddress: ctrl.traddr, controller: ctrl.name } : {}) },
@@ -77,7 +79,7 @@ function localTarget(dev: LocalDevice, transport: 'local' | 'PCIe', config: Perf
     ioQpairParams(qid: number, depth: number): QpairConnectParams {
       return {
         trtype: transport, traddr: '', trsvcid: 0, subnqn: '', hostnqn: '', hostId: '', cntlid: 0, qid, depth, kato: 0,
-        hdgst: false, ddgst: false, ioccsz: 0, maxTransferBytes: LOCAL_MAX_TRANSFER, disableSqFlowControl: false, connectTimeoutMs: 0,
+        hdgst: false, ddgst: false, ioccsz: 0, maxTransferBytes, disableSqFlowControl: false, connectTimeoutMs: 0,
         local: { path: dev.path, kind: dev.kind, direct: dev.direct, iopoll: dev.iopoll, interrupt: config.mode === 'interrupt',
           nsid: dev.nsid, blockSize: dev.blockSize, fixedBuffers: dev.fixedBuffers },
       };

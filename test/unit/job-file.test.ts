@@ -104,6 +104,13 @@ describe('job file syntax', () => {
     expect(c!.ioDepth).toBe(8);
   });
 
+  it('filename as a path is a local device; a PCIe TRID stays a transport ID', () => {
+    const [c] = configs('[j]\nruntime=1\nfilename=/dev/nvme0n1\n');
+    expect([c!.devices, c!.transportIds]).toEqual([['/dev/nvme0n1'], []]);
+    const [d] = configs('[j]\nruntime=1\nfilename=trtype:PCIe traddr:0000:04:00.0\n');
+    expect([d!.devices, d!.transportIds]).toEqual([undefined, ['trtype:PCIe traddr:0000:04:00.0']]);
+  });
+
   it('fio defaults: rw=read, bs=4k, iodepth=1, numjobs=1, percentiles on', () => {
     const [c] = configs('[j]\nruntime=2\n');
     expect([c!.pattern, c!.ioSize, c!.ioDepth, c!.cores, c!.rwmixread, c!.latencyTracking]).toEqual(['read', 4096, 1, [0], 100, 1]);
@@ -166,7 +173,7 @@ describe('job file errors name file:line and the option', () => {
     ['distribution on sequential', '[j]\nruntime=1\nrw=read\nrandom_distribution=zipf:1.1\n', /^test\.fio:4: random_distribution: applies to random patterns/],
     ['rwmix on read', '[j]\nruntime=1\nrw=read\nrwmixread=70\n', /^test\.fio:4: rwmixread: applies only to rw and randrw/],
     ['cpus not allowed', '[j]\nruntime=1\ncpus_allowed=7\n', /^test\.fio:3: cpus_allowed: core 7 is not available/],
-    ['bad filename', '[j]\nruntime=1\nfilename=/dev/nvme0n1\n', /^test\.fio:3: filename: "\/dev\/nvme0n1" is not a transport ID/],
+    ['bad filename', '[j]\nruntime=1\nfilename=nvme0n1\n', /^test\.fio:3: filename: "nvme0n1" is not a transport ID/],
     ['kb_base 1023', '[j]\nruntime=1\nkb_base=1023\n', /^test\.fio:3: kb_base: expected 1000 or 1024/],
     ['unset variable', '[j]\nruntime=${NOPE}\n', /^test\.fio:2: environment variable NOPE is not set/],
     ['option before a section', 'bs=4k\n[j]\nruntime=1\n', /^test\.fio:1: option "bs" before any section/],

@@ -29,7 +29,9 @@ function tree(addr: string, driver: string | null, ngs: string[], pollQueues = '
     writeFileSync(join(c, 'serial'), 'deadbeef\n');
     writeFileSync(join(c, 'firmware_rev'), '8.2.0\n');
     for (const n of ngs) mkdirSync(join(c, n));
-    mkdirSync(join(c, 'nvme0n1'));
+    mkdirSync(join(c, 'nvme0n1/queue'), { recursive: true });
+    writeFileSync(join(c, 'nvme0n1/queue/max_hw_sectors_kb'), '512\n');
+    writeFileSync(join(c, 'nvme0n1/queue/max_segments'), '33\n');
   }
   for (const n of devs) writeFileSync(join(dev, n), '');
   mkdirSync(join(sysfs, 'module/nvme/parameters'), { recursive: true });
@@ -56,10 +58,21 @@ describe('sysfs lookup of the kernel NVMe controller', () => {
     const roots = tree(A, 'nvme', ['ng0n2', 'ng0n1']);
     const c = findPcieController({ traddr: A }, roots);
     expect(c).toEqual({ traddr: A, name: 'nvme0', generic: [join(roots.dev, 'ng0n1'), join(roots.dev, 'ng0n2')],
-      model: 'QEMU NVMe Ctrl', serial: 'deadbeef', firmware: '8.2.0', pollQueues: 2 });
+      model: 'QEMU NVMe Ctrl', serial: 'deadbeef', firmware: '8.2.0', pollQueues: 2, maxTransferBytes: 33 * 4096 });
     expect(findPcieController({ traddr: A, ns: 2 }, roots, (p) => Number(p.slice(-1))).generic).toEqual([join(roots.dev, 'ng0n2')]);
     expect(() => findPcieController({ traddr: A, ns: 3 }, roots)).toThrow(`PCIe ${A}: controller nvme0 has no active namespace 3`);
   });
+  it('native multipath: the generic devices are found under the controller\'s subsystem', () => {
+    const roots = tree(A, 'nvme', []);
+    const sub = join(roots.sysfs, 'class/nvme-subsystem/nvme-subsys0');
+    mkdirSync(join(sub, 'nvme0'), { recursive: true });
+    mkdirSync(join(sub, 'ng0n1'));
+    mkdirSync(join(roots.sysfs, 'class/nvme-subsystem/nvme-subsys1/nvme1'), { recursive: true });
+    mkdirSync(join(roots.sysfs, 'class/nvme-subsystem/nvme-subsys1/ng1n1'));
+    writeFileSync(join(roots.dev, 'ng0n1'), '');
+    expect(findPcieController({ traddr: A }, roots).generic).toEqual([join(roots.dev, 'ng0n1')]);
+  });
+
   it('no poll queues is reported as 0', () => {
     expect(findPcieController({ traddr: A }, tree(A, 'nvme', ['ng0n1'], '0')).pollQueues).toBe(0);
   });

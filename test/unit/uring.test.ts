@@ -8,6 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { native, POLLIN } from '../../src/native/index.js';
 import { IOSQE_FIXED_FILE, UringRing } from '../../src/native/uring.js';
 import { localTransport } from '../../src/transport/local/local-transport.js';
+import { hint } from '../../src/transport/local/uring-qpair.js';
+import { describeOpenError } from '../../src/transport/local/open-errors.js';
 import type { QpairConnectParams } from '../../src/transport/transport.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nvmf-perf-uring-'));
@@ -67,6 +69,27 @@ describe('io_uring ring layer', () => {
       } finally { ring.close(); closeSync(fd); }
     });
   }
+
+  it('SQPOLL: a kernel thread submits; 16 reads of known content complete, bytes compared', () => {
+    const fd = openSync(file, constants.O_RDONLY | constants.O_DIRECT);
+    const ring = new UringRing(native, { entries: 16, sqpoll: true, sqThreadIdleMs: 10 });
+    try {
+      ring.registerFiles([fd]);
+      const buf = new Uint8Array(native.allocAligned(16 * 4096, 4096));
+      ring.setBuffers([buf], true);
+      for (let round = 0; round < 2; round++) {
+        for (let i = 0; i < 16; i++) ring.prepRw(false, true, 0, IOSQE_FIXED_FILE, (i * 3 + round) * 4096, 0, i * 4096, 4096, i);
+        const got = reapAll(ring, 16);
+        expect([...got.values()].every((r) => r === 4096)).toBe(true);
+        for (let i = 0; i < 16; i++) {
+          const at = (i * 3 + round) * 4096;
+          expect(Buffer.from(buf.subarray(i * 4096, (i + 1) * 4096)).equals(Buffer.from(content.subarray(at, at + 4096)))).toBe(true);
+        }
+        // Let the SQ thread go idle (10 ms) so the second round needs the IORING_SQ_NEED_WAKEUP path.
+        const until = Date.now() + 50; while (Date.now() < until) { /* wait */ }
+      }
+    } finally { ring.close(); closeSync(fd); }
+  });
 
   it('WRITE then FSYNC: the bytes are in the file (read back with fs)', () => {
     const path = join(dir, 'w.bin');
@@ -204,6 +227,21 @@ describe('local qpair (IoQpair over io_uring)', () => {
       }
       expect(err?.message).toBe(`${path}: read of 100 bytes at offset 100 failed: EINVAL (O_DIRECT needs offsets, sizes and buffers aligned to the logical block size)`);
     } finally { qp.disconnect(); }
+  });
+
+  it('errno hints: what EINVAL, EOPNOTSUPP, ENOMEM mean on a local device', () => {
+    expect(hint(-22, { direct: true, iopoll: false })).toBe(' (O_DIRECT needs offsets, sizes and buffers aligned to the logical block size)');
+    expect(hint(-95, { direct: true, iopoll: true })).toBe(' (the device does not support polled I/O: IOPOLL needs O_DIRECT and poll queues)');
+    expect(hint(-12, { direct: false, iopoll: false })).toBe(' (out of memory: locked-memory limit too low for io_uring? see ulimit -l)');
+    expect(hint(-5, { direct: false, iopoll: false })).toBe(' (I/O error)');
+  });
+
+  it('open errors: one line naming the path (real ENOENT/EISDIR; EACCES/EROFS as open(2) reports them to non-root users)', () => {
+    const openErr = (p: string): unknown => { try { openSync(p, constants.O_RDWR); } catch (e) { return e; } return undefined; };
+    expect(describeOpenError('/nope/x', openErr('/nope/x'))).toBe('/nope/x: no such file or device');
+    expect(describeOpenError(dir, openErr(dir))).toBe(`${dir}: is a directory (give a file or a block device)`);
+    expect(describeOpenError('/f', Object.assign(new Error('x'), { code: 'EACCES' }))).toBe('/f: permission denied (run as a user that may read and write it)');
+    expect(describeOpenError('/f', Object.assign(new Error('x'), { code: 'EROFS' }))).toBe('/f: read-only file system (a read-write open is needed)');
   });
 
   it('a missing device: ConnectError naming the path', () => {

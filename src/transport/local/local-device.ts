@@ -65,15 +65,17 @@ export function openLocalDevice(path: string, opts: LocalOpenOptions): LocalDevi
     } finally { closeSync(fd); }
   } else if (st.isFile()) {
     kind = 'file';
-    sizeBytes = st.size;
-    if (sizeBytes === 0) throw bad(`${path}: the file is empty (write it first, e.g. fio or dd, to the size to test)`);
-    blockSize = opts.ioSizes.every((s) => s % 4096 === 0) && sizeBytes >= 4096 ? 4096 : 512;
+    // Open first: a file we may not read and write is reported as such, whatever its size.
     try {
       closeSync(openSync(path, localOpenFlags(true)));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw bad(describeOpenError(path, e));
       direct = false;
+      closeSync(openOrThrow(path, false));
     }
+    sizeBytes = st.size;
+    if (sizeBytes === 0) throw bad(`${path}: the file is empty (write it first, e.g. fio or dd, to the size to test)`);
+    blockSize = opts.ioSizes.every((s) => s % 4096 === 0) && sizeBytes >= 4096 ? 4096 : 512;
   } else {
     throw bad(`${path}: not a regular file, block device or NVMe generic device`);
   }

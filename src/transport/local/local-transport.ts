@@ -6,7 +6,7 @@ import { ConnectError } from '../errors.js';
 import type { IoQpair, QpairConnectParams, TransportOps } from '../transport.js';
 import { FileBackend } from './file-backend.js';
 import { NvmeBackend } from './nvme-backend.js';
-import { UringQpair } from './uring-qpair.js';
+import { hint, UringQpair } from './uring-qpair.js';
 import { describeOpenError } from './open-errors.js';
 
 /** open(2) flags for a local device: read-write, O_DIRECT when asked. */
@@ -29,7 +29,8 @@ function connectLocal(params: QpairConnectParams): IoQpair {
   } catch (e) {
     closeSync(fd);
     const err = e as NodeJS.ErrnoException;
-    throw new ConnectError(`${lp.path}: io_uring set-up failed: ${err.code ?? ''} ${err.message}`.replace(/\s+/g, ' '));
+    const why = typeof err.errno === 'number' ? `${err.code}${hint(err.errno, lp)}` : err.message;
+    throw new ConnectError(`${lp.path}: io_uring set-up failed: ${why}`);
   }
 }
 

@@ -20,7 +20,15 @@ export interface PcieController {
   firmware: string;
   /** nvme.poll_queues (module parameter; 0 = no poll queues: IOPOLL is unavailable). */
   pollQueues: number;
+  /**
+   * Largest passthrough transfer: the namespace queue's max_hw_sectors_kb, and at most max_segments
+   * pages (user pages are mapped one segment each); bigger I/O is split into several commands.
+   */
+  maxTransferBytes: number;
 }
+
+/** When sysfs does not say: 128 KiB, what every NVMe controller takes. */
+const DEFAULT_MAX_TRANSFER = 128 * 1024;
 
 const PCI_ADDR = /^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/;
 
@@ -49,6 +57,13 @@ export function parsePcieTrid(text: string): PcieTrid | undefined {
   return { traddr: full };
 }
 
+/** ngXnY entries of a sysfs directory, by namespace instance. */
+function genericIn(dir: string): string[] {
+  let names: string[] = [];
+  try { names = readdirSync(dir); } catch { return []; }
+  return names.filter((n) => /^ng\d+n\d+$/.test(n)).sort((a, b) => Number(/n(\d+)$/.exec(a)![1]) - Number(/n(\d+)$/.exec(b)![1]));
+}
+
 function readTrim(p: string): string {
   try { return readFileSync(p, 'utf8').trim(); } catch { return ''; }
 }
@@ -74,8 +89,16 @@ export function findPcieController(trid: PcieTrid, roots: { sysfs: string; dev: 
   if (ctrls.length === 0) throw fail('the nvme driver has no controller for it (still probing, or the controller failed: see dmesg)');
   const name = ctrls[0]!;
   const cdir = join(dir, 'nvme', name);
-  const ngs = readdirSync(cdir).filter((n) => /^ng\d+n\d+$/.test(n))
-    .sort((a, b) => Number(/n(\d+)$/.exec(a)![1]) - Number(/n(\d+)$/.exec(b)![1]));
+  // Without native multipath the generic devices hang off the controller; with it (the namespace has a
+  // head device) they belong to the controller's subsystem: /sys/class/nvme-subsystem/nvme-subsysN/ngNnY.
+  let ngs = genericIn(cdir);
+  if (ngs.length === 0) {
+    const subsysRoot = join(roots.sysfs, 'class/nvme-subsystem');
+    let subsystems: string[] = [];
+    try { subsystems = readdirSync(subsysRoot); } catch { /* no subsystems */ }
+    const mine = subsystems.find((d) => existsSync(join(subsysRoot, d, name)));
+    if (mine) ngs = genericIn(join(subsysRoot, mine));
+  }
   if (ngs.length === 0) throw fail(`controller ${name} has no namespace generic device (ngXnY): no active namespace, or a kernel older than 5.13`);
   let generic = ngs.map((n) => join(roots.dev, n));
   const missing = generic.filter((p) => !existsSync(p));
@@ -85,9 +108,14 @@ export function findPcieController(trid: PcieTrid, roots: { sysfs: string; dev: 
     if (generic.length === 0) throw fail(`controller ${name} has no active namespace ${trid.ns}`);
   }
   const pq = Number(readTrim(join(roots.sysfs, 'module/nvme/parameters/poll_queues')));
+  const blk = readdirSync(cdir).find((n) => /^nvme\d+(c\d+)?n\d+$/.test(n));
+  const hwKb = blk ? Number(readTrim(join(cdir, blk, 'queue/max_hw_sectors_kb'))) : NaN;
+  const segs = blk ? Number(readTrim(join(cdir, blk, 'queue/max_segments'))) : NaN;
+  let maxTransferBytes = hwKb > 0 ? hwKb * 1024 : DEFAULT_MAX_TRANSFER;
+  if (segs > 0) maxTransferBytes = Math.min(maxTransferBytes, segs * 4096);
   return {
     traddr: trid.traddr, name, generic,
     model: readTrim(join(cdir, 'model')), serial: readTrim(join(cdir, 'serial')), firmware: readTrim(join(cdir, 'firmware_rev')),
-    pollQueues: Number.isFinite(pq) ? pq : 0,
+    pollQueues: Number.isFinite(pq) ? pq : 0, maxTransferBytes,
   };
 }
