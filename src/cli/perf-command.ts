@@ -44,7 +44,7 @@ export function registerPerfOptions(program: Command): void {
     .option('--results-dir <dir>', 'directory for result JSON files (default results/)')
     .option('--no-progress', 'no per-second progress lines')
     .option('--target-ns <ns>', 'namespace of the launched target: ram:SIZE, null:SIZE or file:PATH (default ram:1GiB; with --target spdk a Malloc, Null or AIO bdev)')
-    .option('--target <kind>', 'target to launch when no -r is given: builtin (nvmf-perf target) or spdk (SPDK nvmf_tgt) (default builtin)')
+    .option('--target <kind>', 'target to launch when no -r is given: builtin (nvmf-perf target), spdk (SPDK nvmf_tgt) or linux (the kernel nvmet-tcp through configfs; root) (default builtin)')
     .option('--spdk-bin <path>', 'with --target spdk: the nvmf_tgt binary (default $SPDK_DIR/build/bin/nvmf_tgt, then nvmf_tgt on PATH)')
     .option('--spdk-args <args>', 'with --target spdk: extra nvmf_tgt arguments, e.g. "--huge-dir /mnt/huge -s 4096" (no --no-huge is added when they set memory)')
     .option('--mode <mode>', 'initiator reactor mode: poll (spin) or interrupt (sleep in epoll when idle) (default poll)')

@@ -9,6 +9,7 @@ import { parseBsSplit, parseDistribution, parseRangeFlag } from './workload-valu
 import type { BsSplitEntry, IoRange, RandomDistribution } from '../engine/workload-spec.js';
 import { TARGET_KINDS, type TargetKind, type TargetLaunchSpec } from '../launch/launched-target.js';
 import { parseSpdkArgs, resolveSpdkBin, spdkBdevFor } from '../launch/spdk-target.js';
+import { linuxNamespaceFor } from '../launch/linux-target.js';
 
 /** Raw values as commander hands them over (strings unless parsed by a counter). */
 export interface RawPerfOptions {
@@ -141,6 +142,11 @@ export function parsePerfOptions(o: RawPerfOptions, allowedCpus: number[], comma
   if (target.kind === 'spdk') {
     const bdev = spdkBdevFor(targetNs);
     if (typeof bdev === 'string') throw new UsageError(`--target-ns "${targetNs}": ${bdev}`);
+  }
+  if (target.kind === 'linux') {
+    const ns = linuxNamespaceFor(targetNs);
+    if (typeof ns === 'string') throw new UsageError(`--target-ns "${targetNs}": ${ns}`);
+    if (o.compareModes) throw new UsageError('--compare-modes switches the launched target between poll and interrupt mode: --target linux has no such modes');
   }
   if (o.json !== undefined && o.json.trim() === '') throw new UsageError('--json: empty file name');
 
@@ -283,7 +289,7 @@ function parseWorkloadShapeFlags(o: RawPerfOptions, hasIoSize: boolean):
   return out;
 }
 
-/** --target builtin|spdk, --spdk-bin, --spdk-args (the launched target; none with -r). */
+/** --target builtin|spdk|linux, --spdk-bin, --spdk-args (the launched target; none with -r). */
 function parseTargetLaunch(o: RawPerfOptions, hasTrids: boolean): TargetLaunchSpec {
   if (o.target !== undefined && !(TARGET_KINDS as readonly string[]).includes(o.target)) {
     throw new UsageError(`--target: expected ${TARGET_KINDS.join(' or ')}, got "${o.target}"`);

@@ -24,7 +24,7 @@ export interface TargetInfo {
   ioQueuesGranted: number;
   namespaces: NamespaceInfo[];
   /** Set when nvmf-perf launched this target itself. */
-  launched?: { kind?: 'builtin' | 'spdk'; pid: number; namespace: string; reactorCores: number[]; mode: 'poll' | 'interrupt' };
+  launched?: { kind?: 'builtin' | 'spdk' | 'linux'; pid: number; namespace: string; reactorCores: number[]; mode: 'poll' | 'interrupt'; note?: string };
   /** Local devices (positional paths, trtype:PCIe): how nvmf-perf reaches them. */
   local?: LocalTargetInfo;
 }

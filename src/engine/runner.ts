@@ -15,6 +15,7 @@ import { UsageError, UserError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { launchTarget } from '../launch/launch-target.js';
 import type { LaunchedTarget } from '../launch/launched-target.js';
+import { LINUX_TARGET_NOTE } from '../launch/linux-target.js';
 import { MAX_QUEUE_DEPTH_LIMIT, TARGET_DEFAULTS } from '../target/config.js';
 import { Field, Phase, SharedCounters } from './shared-counters.js';
 import { LinkStates } from './link-states.js';
@@ -138,15 +139,20 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
         const targetInterrupt = config.mode === 'interrupt' || spare.length === 0;
         launched = await launchTarget(config.target, { namespaces: [config.targetNs], reactorCores: reactor,
           interruptMode: targetInterrupt, rpcSocket: rpcPath, spinUs: config.spinUs,
-          extraArgs: ['--max-queue-depth', String(launchedQueueDepth(config))] });
-        if (!sampler) {
+          extraArgs: ['--max-queue-depth', String(launchedQueueDepth(config))], onNotice: log });
+        if (!sampler && launched.rpcSocket !== undefined) {
           ownSampler = new RpcTargetSampler(rpcPath);
           try { await ownSampler.start(); sampler = ownSampler; } catch (e) { log(`target reactors will not be sampled: ${(e as Error).message}`); }
         }
-        log(`no -r given: launched the ${launched.label} (${config.targetNs}) at ${launched.trid.replace(/^trtype:TCP adrfam:IPv4 /, '')}`
-          + ` on core ${reactor.join(',')} (pid ${launched.pid})`
-          + `${spare.length === 0 ? ', in interrupt mode because it shares that core with a worker' : ''}`);
-        launchedMode = targetInterrupt ? 'interrupt' : 'poll';
+        if (launched.kind === 'linux') {
+          log(`no -r given: launched the ${launched.label} (${config.targetNs}) at ${launched.trid.replace(/^trtype:TCP adrfam:IPv4 /, '')}; ${LINUX_TARGET_NOTE}`);
+          launchedMode = 'interrupt';
+        } else {
+          log(`no -r given: launched the ${launched.label} (${config.targetNs}) at ${launched.trid.replace(/^trtype:TCP adrfam:IPv4 /, '')}`
+            + ` on core ${reactor.join(',')} (pid ${launched.pid})`
+            + `${spare.length === 0 ? ', in interrupt mode because it shares that core with a worker' : ''}`);
+          launchedMode = targetInterrupt ? 'interrupt' : 'poll';
+        }
       }
       tridTexts = [launched.trid];
     }
@@ -196,7 +202,8 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
         ioQueuesGranted: ctrl.ioQueuesGranted,
         namespaces: nsList.map((n) => ({ nsid: n.nsid, blockSize: n.blockSize, sizeBlocks: n.sizeBlocks, sizeBytes: n.sizeBytes })),
         ...(launched && config.transportIds.length === 0
-          ? { launched: { kind: launched.kind, pid: launched.pid, namespace: config.targetNs, reactorCores: launched.reactorCores, mode: launchedMode } } : {}),
+          ? { launched: { kind: launched.kind, pid: launched.pid, namespace: config.targetNs, reactorCores: launched.reactorCores, mode: launchedMode,
+            ...(launched.kind === 'linux' ? { note: LINUX_TARGET_NOTE } : {}) } } : {}),
       });
     }
 
@@ -338,7 +345,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
       config, startedAt, status, ...(error ? { error } : {}), rateIops, arrivals,
       transportIds: [...locals.map((l) => l.info.trid), ...tids.map(formatTrid)], hostnqn: controllers[0]?.hostnqn ?? config.hostnqn ?? '',
       targets, namespaceLabels: namespaces.map((n) => n.label), namespaceTargets: namespaces.map((n) => n.targetIndex),
-      workers: results, timeline, ...(launched ? { launchedPid: launched.pid } : {}),
+      workers: results, timeline, ...(launched && launched.pid > 0 ? { launchedPid: launched.pid } : {}),
       ...(monitor && config.reconnect ? { connection: { ...config.reconnect,
         retriedIos: results.reduce((n, r) => n + (r.retriedIos ?? 0), 0), events: monitor.events } } : {}),
       ...(config.ioTimeoutMs !== undefined ? { ioTimeouts: sumIoTimeouts(config.ioTimeoutMs, results) } : {}),

@@ -1,5 +1,6 @@
-// Launch the target a perf run asked for (--target builtin|spdk).
+// Launch the target a perf run asked for (--target builtin|spdk|linux).
 import { launchBuiltinTarget } from './builtin-target.js';
+import { launchLinuxTarget } from './linux-target.js';
 import { launchSpdkTarget } from './spdk-target.js';
 import type { LaunchOptions, LaunchedTarget, TargetLaunchSpec } from './launched-target.js';
 
@@ -8,5 +9,6 @@ export function launchTarget(spec: TargetLaunchSpec, opts: LaunchOptions): Promi
     if (spec.spdkBin === undefined) throw new Error('launchTarget: the nvmf_tgt binary was not resolved');
     return launchSpdkTarget({ ...opts, bin: spec.spdkBin, args: spec.spdkArgs ?? [] });
   }
+  if (spec.kind === 'linux') return launchLinuxTarget(opts);
   return launchBuiltinTarget(opts);
 }

@@ -1,8 +1,8 @@
-// What every launched target (built-in or SPDK's nvmf_tgt) looks like to a perf run.
+// What every launched target (built-in, SPDK's nvmf_tgt or Linux nvmet) looks like to a perf run.
 
 /** Which target a perf run launches when no -r is given. */
-export type TargetKind = 'builtin' | 'spdk';
-export const TARGET_KINDS: readonly TargetKind[] = ['builtin', 'spdk'];
+export type TargetKind = 'builtin' | 'spdk' | 'linux';
+export const TARGET_KINDS: readonly TargetKind[] = ['builtin', 'spdk', 'linux'];
 
 /** The launcher to use and its target-specific settings (resolved by the CLI). */
 export interface TargetLaunchSpec {
@@ -24,6 +24,8 @@ export interface LaunchOptions {
   /** Extra flags for `nvmf-perf target` (built-in only). */
   extraArgs?: string[];
   readyTimeoutMs?: number;
+  /** One-line notes for the user (e.g. leftovers of earlier runs removed). */
+  onNotice?: (msg: string) => void;
   /** Built-in target: ADDR:PORT to listen on (default 127.0.0.1:0, a free port). */
   listen?: string;
 }
@@ -34,6 +36,7 @@ export interface LaunchedTarget {
   label: string;
   /** Transport ID of the NVM subsystem. */
   trid: string;
+  /** 0 when there is no process (the Linux kernel target). */
   pid: number;
   reactorCores: number[];
   /** Its JSON-RPC socket, when it serves one. */

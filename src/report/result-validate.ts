@@ -110,7 +110,7 @@ export const SCHEMA_SHAPES: readonly ObjectShape[] = [
     ['launched', 'local']),
   shape<LocalInfo>('#/$defs/targetInfo/properties/local')(['transport', 'device', 'kind', 'engine', 'kernelPath', 'iopoll', 'fixedBuffers'],
     ['pciAddress', 'controller']),
-  shape<Launched>('#/$defs/targetInfo/properties/launched')(['pid', 'namespace', 'reactorCores', 'mode'], ['kind']),
+  shape<Launched>('#/$defs/targetInfo/properties/launched')(['pid', 'namespace', 'reactorCores', 'mode'], ['kind', 'note']),
   shape<ResolvedConfig>('#/$defs/resolvedConfig')(
     ['ioDepth', 'ioSize', 'pattern', 'rwmixread', 'timeSec', 'warmupSec', 'numQpairs', 'cores', 'latencyTracking',
       'headerDigest', 'dataDigest', 'hostnqn', 'seed', 'mode', 'rateIops', 'arrivals', 'transportIds'],

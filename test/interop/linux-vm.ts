@@ -149,7 +149,7 @@ function clean(text: string): string {
 
 // ------------------------------------------------------------------- process tracking
 
-interface Running {
+export interface Running {
   dir: string;
   pidfile: string;
   /** QEMU PID once known (READY line or pidfile). */
@@ -175,7 +175,7 @@ function onFatalSignal(signal: NodeJS.Signals): void {
   if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
 }
 
-function track(entry: Running): void {
+export function track(entry: Running): void {
   running.add(entry);
   if (!exitHookInstalled) {
     exitHookInstalled = true;
@@ -186,7 +186,7 @@ function track(entry: Running): void {
   entry.watchdog = startWatchdog(entry.dir, path.basename(entry.pidfile));
 }
 
-function untrack(entry: Running): void {
+export function untrack(entry: Running): void {
   running.delete(entry);
   if (entry.watchdog?.pid !== undefined) safeKill(entry.watchdog.pid, 'SIGKILL');
   entry.watchdog = undefined;
@@ -223,7 +223,7 @@ function safeKill(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-function killNowSync(entry: Running): void {
+export function killNowSync(entry: Running): void {
   if (entry.script && entry.script.exitCode === null && entry.script.pid !== undefined) {
     safeKill(entry.script.pid, 'SIGKILL');
   }
@@ -426,7 +426,7 @@ async function startTargetOnce(port: number, opts: LinuxTargetOptions): Promise<
 }
 
 /** A fresh temp dir, symlinks resolved: the script resolves its paths, and we match them. */
-function makeTempDir(prefix: string): string {
+export function makeTempDir(prefix: string): string {
   return fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
 }
 

@@ -7,6 +7,7 @@ import { UsageError } from '../../src/errors.js';
 import { parseCoreMask } from '../../src/util/cpu-mask.js';
 import { parseSize } from '../../src/util/units.js';
 import { hasHugepageArgs, resolveSpdkBin } from '../../src/launch/spdk-target.js';
+import { linuxNamespaceFor } from '../../src/launch/linux-target.js';
 
 const base: RawPerfOptions = { ioDepth: '32', ioSize: '4096', ioPattern: 'randread', time: '10' };
 const parse = (o: RawPerfOptions) => parsePerfOptions({ ...base, ...o }, [0, 1], ['x']);
@@ -97,6 +98,23 @@ describe('perf flags', () => {
   });
 });
 
+describe('--target linux', () => {
+  it('takes ram:/null: sizes in whole MiB and absolute file paths', () => {
+    expect(parse({ target: 'linux', targetNs: 'ram:64MiB' }).target).toEqual({ kind: 'linux' });
+    expect(parse({ target: 'linux', targetNs: 'file:/dev/nullb0' }).targetNs).toBe('file:/dev/nullb0');
+    expect(linuxNamespaceFor('ram:64MiB')).toEqual({ kind: 'nullb', sizeMib: 64, memoryBacked: true });
+    expect(linuxNamespaceFor('null:1GiB')).toEqual({ kind: 'nullb', sizeMib: 1024, memoryBacked: false });
+    expect(linuxNamespaceFor('file:/srv/ns.img')).toEqual({ kind: 'path', path: '/srv/ns.img' });
+  });
+  it('rejects what the kernel target cannot do, naming the flag', () => {
+    expect(err({ target: 'linux', targetNs: 'ram:1500KiB' })).toBe('--target-ns "ram:1500KiB": null_blk sizes are whole MiB');
+    expect(err({ target: 'linux', targetNs: 'file:ns.img' })).toBe('--target-ns "file:ns.img": the kernel target needs an absolute path');
+    expect(err({ target: 'linux', compareModes: true }))
+      .toBe('--compare-modes switches the launched target between poll and interrupt mode: --target linux has no such modes');
+    expect(err({ target: 'linux', spdkBin: '/x' })).toBe('--spdk-bin applies only with --target spdk');
+  });
+});
+
 describe('--target, --spdk-bin, --spdk-args', () => {
   const dir = mkdtempSync(join(tmpdir(), 'nvmf-perf-opts-'));
   const fakeTgt = join(dir, 'nvmf_tgt');
@@ -136,7 +154,7 @@ describe('--target, --spdk-bin, --spdk-args', () => {
   });
 
   it('names the flag in every error', () => {
-    expect(err({ target: 'foo' })).toBe('--target: expected builtin or spdk, got "foo"');
+    expect(err({ target: 'foo' })).toBe('--target: expected builtin or spdk or linux, got "foo"');
     expect(err({ target: 'spdk', transportId: ['trtype:TCP'] })).toBe('--target chooses the target nvmf-perf launches: give it without -r');
     expect(err({ spdkBin: fakeTgt })).toBe('--spdk-bin applies only with --target spdk');
     expect(err({ target: 'builtin', spdkArgs: '-e 1' })).toBe('--spdk-args applies only with --target spdk');

@@ -32,7 +32,8 @@ export function configText(r: PerfResult): string {
 export function targetsText(r: PerfResult): string {
   return r.targets.map((t) => {
     const ns = t.namespaces.map((n) => `NSID ${n.nsid} ${fmt(n.sizeBytes / 2 ** 30, 2)} GiB/${n.blockSize} B`).join(', ');
-    const launched = t.launched ? ` — launched by nvmf-perf (${t.launched.namespace}, reactor core ${t.launched.reactorCores.join(',')}, ${t.launched.mode} mode)` : '';
+    const launched = !t.launched ? '' : t.launched.kind === 'linux' ? ` — launched by nvmf-perf (${t.launched.namespace}, Linux kernel nvmet-tcp)`
+      : ` — launched by nvmf-perf (${t.launched.namespace}, reactor core ${t.launched.reactorCores.join(',')}, ${t.launched.mode} mode)`;
     return `${t.subnqn} at ${t.trid.replace(/.*traddr:(\S+).*trsvcid:(\S+).*/, '$1:$2')} · ${t.mn.trim()} ${t.fr.trim()} · ${ns}${launched}`;
   }).join('\n') || '—';
 }
