@@ -383,11 +383,13 @@ describe('I/O queue', () => {
 
   it('drops an association whose keep-alive timeout expires, I/O queues included', async () => {
     const a = await host();
+    // Taken before the Connect that starts the keep-alive timer: the drop can only come later than
+    // KATO after t0, however slow the machine (a lower bound, never a race with the load).
+    const t0 = Date.now();
     const cntlid = await a.bringUp(NQN, { kato: 1000 });
     const q = await host();
     await q.icreq(0);
     expect((await q.connect(1, { subnqn: NQN, cntlid })).status).toBe(0);
-    const t0 = Date.now();
     await a.waitClosed(5000);
     await q.waitClosed(2000);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
