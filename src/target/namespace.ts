@@ -178,6 +178,8 @@ export class FileNamespace implements NamespaceBackend {
   readonly blocks: number;
   readonly sizeBytes: number;
   private fd: number;
+  /** The descriptor (io_uring SQEs name it). */
+  get fileDescriptor(): number { return this.fd; }
   private zeroBuf: Uint8Array | null = null;
   refOff = 0;
   locate(): Uint8Array | null { return null; }
