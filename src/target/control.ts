@@ -28,6 +28,8 @@ export const STATS_FIELDS = {
   CONN_BUFFER_MAX: 22,
   /** File namespaces on io_uring: 1 while the reactor has its ring; CQEs reaped; CQEs of requests whose connection had gone. */
   FILE_RING: 23, FILE_RING_COMPLETIONS: 24, FILE_RING_ORPHANED: 25,
+  /** Ring slots taken (in the kernel, or holding write data still arriving). */
+  FILE_RING_SLOTS_USED: 26,
 } as const;
 const STATS_STRIDE = 32;
 
@@ -74,6 +76,8 @@ export interface ReactorStats {
   /** io_uring completions of file I/O, and those that found their connection gone (answered nobody). */
   fileRingCompletions: number;
   fileRingOrphaned: number;
+  /** Ring slots taken now (0 when no file I/O is in flight: nothing leaked). */
+  fileRingSlotsUsed: number;
 }
 
 export class ControlBlock {
@@ -172,7 +176,8 @@ export class ControlBlock {
       adminQpairsTotal: s[F.ADMIN_QPAIRS_TOTAL]!, ioQpairsTotal: s[F.IO_QPAIRS_TOTAL]!, commands: s[F.COMMANDS]!,
       ioCommands: s[F.IO_COMMANDS]!, eventfdWakeups: s[F.EVENTFD_WAKEUPS]!, socketWakeups: s[F.SOCKET_WAKEUPS]!,
       connBufferMax: s[F.CONN_BUFFER_MAX]!, fileRing: s[F.FILE_RING] === 1,
-      fileRingCompletions: s[F.FILE_RING_COMPLETIONS]!, fileRingOrphaned: s[F.FILE_RING_ORPHANED]! };
+      fileRingCompletions: s[F.FILE_RING_COMPLETIONS]!, fileRingOrphaned: s[F.FILE_RING_ORPHANED]!,
+      fileRingSlotsUsed: s[F.FILE_RING_SLOTS_USED]! };
   }
 
   /** Reactors add their SMART deltas every few ms (BigInt conversion there, not per I/O). */

@@ -79,7 +79,7 @@ export class FileIoRing {
     this.ring.setBuffers(this.slabs, false);
   }
 
-  get freeSlots(): number { return this.nfree; }
+  get slotsUsed(): number { return SLOTS - this.nfree; }
 
   /** A free slot (its buffer allocated), or -1 when all are in use (the caller goes synchronous). */
   take(): number {

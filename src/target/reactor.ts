@@ -298,6 +298,7 @@ export class Reactor implements ReactorContext {
     if (ring !== null) {
       s[F.FILE_RING_COMPLETIONS] = ring.completions;
       s[F.FILE_RING_ORPHANED] = ring.orphaned;
+      s[F.FILE_RING_SLOTS_USED] = ring.slotsUsed;
     }
     s[F.UPDATED_NS] = now;
   }
