@@ -11,6 +11,7 @@ import { cliEntryPath } from '../../src/launch/builtin-target.js';
 import { native } from '../../src/native/index.js';
 import { encodeSqe } from '../../src/nvme/sqe.js';
 import { targetConfig, type TargetConfig } from '../../src/target/config.js';
+import { FileIoRing } from '../../src/target/file-io-ring.js';
 import { startTarget, type RunningTarget } from '../../src/target/target.js';
 import { RawHost, ioSqe } from './target-wire-client.js';
 
@@ -19,6 +20,10 @@ const cpus = native.allowedCpus();
 const built = fs.existsSync(cliEntryPath());
 if (!built) console.warn(`target-file-uring: perf runs skipped: ${cliEntryPath()} is missing (run npm run build)`);
 const MiB = 1024 * 1024;
+let ringOk = true;
+try { new FileIoRing(4096, false).close(); } catch { ringOk = false; }
+if (!ringOk) console.warn('target-file-uring: io_uring unavailable here: ring cases skipped (they fail under CI=true)');
+const ringCases = ringOk || process.env.CI === 'true';
 
 const hosts: RawHost[] = [];
 const targets: RunningTarget[] = [];
@@ -83,7 +88,7 @@ const pattern = (len: number, seed: number): Uint8Array => {
   return d;
 };
 
-describe.each([['poll', false], ['interrupt', true]] as const)('file namespace on io_uring, %s mode', (_mode, interruptMode) => {
+describe.skipIf(!ringCases).each([['poll', false], ['interrupt', true]] as const)('file namespace on io_uring, %s mode', (_mode, interruptMode) => {
   it.skipIf(!built)('our host: randrw with --verify at 4 KiB, 128 KiB and 1 MiB', async () => {
     const file = makeFile(`perf-${_mode}.img`, 64 * MiB);
     const t = await start(file, { interruptMode });
