@@ -435,7 +435,7 @@ export class TcpConnection implements TargetQueue, PduHandler {
     this.xStatus[t] = 0;
     this.xNs[t] = null;
     const ring = this.ctx.fileRing;
-    if (ring !== null && ns.kind === 'file') {
+    if (ring !== null && ns.kind === 'file' && len <= ring.slotBytes) {
       const s = ring.take();
       if (s >= 0) {
         // Into a ring slot's buffer (data digests are checked before its one write SQE goes out).

@@ -49,7 +49,7 @@ export function handleIo(req: TargetRequest): void {
       if (ns === undefined) return;
       const byteOff = range.slba * ns.blockSize, len = range.len;
       const ring = q.ctx.fileRing;
-      if (ring !== null && ns.kind === 'file') {
+      if (ring !== null && ns.kind === 'file' && len <= ring.slotBytes) {
         const s = ring.take();
         if (s >= 0) { ring.read(s, req, (ns as FileNamespace).fileDescriptor, byteOff, len); return; } // answered on its CQE
         // Every ring slot busy: this one read goes synchronous.
@@ -85,7 +85,7 @@ export function handleIo(req: TargetRequest): void {
       }
       if (req.dataLen !== len) { req.complete(ST.SGL_LENGTH_INVALID); return; }
       const ring = q.ctx.fileRing;
-      if (ring !== null && ns.kind === 'file') {
+      if (ring !== null && ns.kind === 'file' && len <= ring.slotBytes) { // (in-capsule data may exceed MDTS)
         const s = ring.take();
         if (s >= 0) {
           // In-capsule data lives in the receive buffer, which the next PDU overwrites: copy it to the slot.

@@ -171,7 +171,11 @@ export class NullNamespace implements NamespaceBackend {
   close(): void { /* nothing held */ }
 }
 
-/** File namespace: pread/pwrite on a file descriptor opened read-write by each reactor thread. */
+/**
+ * File namespace: a file descriptor opened read-write by each reactor thread. Its synchronous calls are
+ * the --file-io sync path (and Write Zeroes / Deallocate); with the reactor's io_uring, Read, Write and
+ * Flush go through file-io-ring.ts on fileDescriptor instead.
+ */
 export class FileNamespace implements NamespaceBackend {
   readonly kind = 'file';
   readonly stableReads = false;
