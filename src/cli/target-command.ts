@@ -36,6 +36,7 @@ export function registerTargetCommand(program: Command): void {
     .option('--reactor-mask <mask>', 'reactor CPUs: hex mask 0x3 or list 0-1,3, one pinned reactor thread each (default: the last allowed CPU)')
     .option('--interrupt-mode', 'reactors sleep in epoll_wait when idle instead of spinning (idle target ≈ 0% CPU)')
     .option('--spin-us <us>', 'with --interrupt-mode: keep polling this many µs after the last pass that did work before sleeping (0 = sleep at once; default 50)')
+    .option('--file-io <how>', 'file namespaces: uring (reads, writes and flushes through each reactor\'s io_uring; the reactor never blocks on the file) or sync (pread/pwrite on the reactor thread); default uring, sync when io_uring cannot be set up')
     .option('--serial <sn>', 'Identify serial number, up to 20 characters (default: derived from the subsystem NQN)')
     .option('--model <mn>', `Identify model number, up to 40 characters (default "${TARGET_DEFAULTS.model}")`)
     .option('--rpc-socket <path>', 'serve JSON-RPC on this Unix socket (framework_get_reactors, nvmf_get_stats, nvmf_get_subsystems; SPDK names)')

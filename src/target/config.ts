@@ -40,6 +40,8 @@ export interface TargetConfig {
   /** One reactor thread per CPU, pinned. */
   reactorCpus: number[];
   interruptMode: boolean;
+  /** File namespaces: reads/writes/flushes through the reactor's io_uring, or synchronous pread/pwrite on the reactor. */
+  fileIo: 'uring' | 'sync';
   /** Interrupt mode: µs a reactor keeps polling after its last busy pass before it sleeps. */
   spinUs: number;
   /** Identify SN; undefined = derived from the subsystem NQN. */
@@ -93,6 +95,7 @@ export function targetConfig(over: Partial<TargetConfig> = {}, allowedCpus?: num
     maxIoQueues: over.maxIoQueues ?? TARGET_DEFAULTS.maxIoQueues,
     reactorCpus: cpus,
     interruptMode: over.interruptMode ?? false,
+    fileIo: over.fileIo ?? 'uring',
     spinUs: over.spinUs ?? DEFAULT_SPIN_US,
     serial: over.serial,
     model: over.model ?? TARGET_DEFAULTS.model,
@@ -122,6 +125,7 @@ export interface TargetFlags {
   reactorMask?: string;
   interruptMode?: boolean;
   spinUs?: string;
+  fileIo?: string;
   serial?: string;
   model?: string;
 }
@@ -295,11 +299,13 @@ export function parseTargetFlags(flags: TargetFlags, allowedCpus: number[], usab
     if (!(v <= MAX_SPIN_US)) throw bad('spin-us', flags.spinUs, `expected an integer from 0 to ${MAX_SPIN_US} (µs)`);
     spinUs = v;
   }
+  if (flags.fileIo !== undefined && flags.fileIo !== 'uring' && flags.fileIo !== 'sync') throw bad('file-io', flags.fileIo, 'expected uring or sync');
+  const fileIo = flags.fileIo === 'sync' ? 'sync' : 'uring';
   const serial = flags.serial === undefined ? undefined : checkIdString('serial', flags.serial, 20);
   const model = flags.model === undefined ? TARGET_DEFAULTS.model : checkIdString('model', flags.model, 40);
 
   return targetConfig({
     listen, subnqn, namespaces, blockSize, allowHosts, maxQueueDepth, inCapsuleDataSize, maxIoSize,
-    reactorCpus, interruptMode: flags.interruptMode === true, spinUs, serial, model,
+    reactorCpus, interruptMode: flags.interruptMode === true, fileIo, spinUs, serial, model,
   }, allowedCpus);
 }

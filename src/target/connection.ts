@@ -23,7 +23,7 @@ import {
 } from '../nvme/sqe.js';
 import type { TargetController } from './controller.js';
 import { ADMIN_ICD_BYTES } from './identify-data.js';
-import type { NamespaceBackend } from './namespace.js';
+import type { FileNamespace, NamespaceBackend } from './namespace.js';
 import type { ReactorContext, SubsystemRuntime } from './reactor-context.js';
 import { TargetRequest, type TargetQueue } from './request.js';
 import { ST } from './status-codes.js';
@@ -99,6 +99,8 @@ export class TcpConnection implements TargetQueue, PduHandler {
   /** Staged writes: the namespace and the byte offset of the transfer. */
   private readonly xNs: Array<NamespaceBackend | null>;
   private readonly xByteOff: Float64Array;
+  /** Write data landing in a slot of the reactor's file io_uring (written by one SQE when all is in); -1: none. */
+  private readonly xRing: Int32Array;
   private readonly stage: Array<Uint8Array | null>;
 
   /** Interrupt mode: EPOLLOUT currently requested. */
@@ -143,6 +145,7 @@ export class TcpConnection implements TargetQueue, PduHandler {
     this.xBase = new Float64Array(n);
     this.xNs = new Array<NamespaceBackend | null>(n).fill(null);
     this.xByteOff = new Float64Array(n);
+    this.xRing = new Int32Array(n).fill(-1);
     this.stage = new Array<Uint8Array | null>(n).fill(null);
     let peer = '?';
     try { peer = native.peerAddress(fd); } catch { /* already gone */ }
@@ -431,6 +434,20 @@ export class TcpConnection implements TargetQueue, PduHandler {
     this.xGot[t] = 0;
     this.xStatus[t] = 0;
     this.xNs[t] = null;
+    const ring = this.ctx.fileRing;
+    if (ring !== null && ns.kind === 'file' && len <= ring.slotBytes) {
+      const s = ring.take();
+      if (s >= 0) {
+        // Into a ring slot's buffer (data digests are checked before its one write SQE goes out).
+        this.xRing[t] = s;
+        this.xDest[t] = ring.buffer(s);
+        this.xBase[t] = ring.bufferOffset(s);
+        this.xNs[t] = ns;
+        this.xByteOff[t] = byteOff;
+        this.sq.putR2T(req.cid, t, 0, len);
+        return;
+      }
+    }
     // With data digests the data is checked before it reaches the namespace (staged per PDU).
     const mem = this.ddgst ? null : ns.locateWrite(byteOff, len);
     if (mem !== null) {
@@ -470,7 +487,8 @@ export class TcpConnection implements TargetQueue, PduHandler {
     const t = r.hdv.getUint16(DataPduOffset.TTAG, true);
     if (!r.ddgstOk) this.xStatus[t] = ST.TRANSIENT_TRANSPORT;
     const ns = this.xNs[t];
-    if (ns !== null && this.xStatus[t] === 0) {
+    const rs = this.xRing[t]!;
+    if (ns !== null && rs < 0 && this.xStatus[t] === 0) {
       try {
         ns.write(this.pduStage, 0, this.xByteOff[t]! + r.hdv.getUint32(DataPduOffset.DATAO, true), r.dataLen);
       } catch (e) {
@@ -498,6 +516,13 @@ export class TcpConnection implements TargetQueue, PduHandler {
     }
     this.xDest[t] = null;
     this.xNs[t] = null;
+    if (rs >= 0) {
+      this.xRing[t] = -1;
+      const ring = this.ctx.fileRing!;
+      if (status !== 0) { ring.give(rs); req.complete(status); return; }
+      ring.write(rs, req, (ns as FileNamespace).fileDescriptor, this.xByteOff[t]!, len); // answered on its CQE
+      return;
+    }
     if (status === 0) {
       const c = this.ctx.counters;
       c.writeCmds++;
@@ -537,6 +562,7 @@ export class TcpConnection implements TargetQueue, PduHandler {
 
   private release(req: TargetRequest): void {
     req.data = null;
+    req.gen++;
     this.freeSlots[this.freeTop++] = req.slot;
   }
 
@@ -612,8 +638,19 @@ export class TcpConnection implements TargetQueue, PduHandler {
     this.ctx.counters.ioQpairs++;
   }
 
-  /** Releases the association's registry state (controller or QID). */
+  /** Ring slots held for write data that will now never come go back to the reactor's ring. */
+  private releaseFileSlots(): void {
+    const ring = this.ctx.fileRing;
+    if (ring === null) return;
+    const x = this.xRing;
+    for (let t = 0; t < this.nslots; t++) {
+      if (x[t]! >= 0) { ring.give(x[t]!); x[t] = -1; }
+    }
+  }
+
+  /** Releases the association's registry state (controller or QID) and the file ring slots it holds. */
   private releaseAssociation(): void {
+    this.releaseFileSlots();
     const ctrl = this.ctrl;
     if (ctrl) {
       this.ctrl = null;

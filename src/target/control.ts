@@ -26,8 +26,12 @@ export const STATS_FIELDS = {
   EVENTFD_WAKEUPS: 20, SOCKET_WAKEUPS: 21,
   /** Largest unsent output of one connection (bytes): what a host that stops reading makes us hold. */
   CONN_BUFFER_MAX: 22,
+  /** File namespaces on io_uring: 1 while the reactor has its ring; CQEs reaped; CQEs of requests whose connection had gone. */
+  FILE_RING: 23, FILE_RING_COMPLETIONS: 24, FILE_RING_ORPHANED: 25,
+  /** Ring slots taken (in the kernel, or holding write data still arriving). */
+  FILE_RING_SLOTS_USED: 26,
 } as const;
-const STATS_STRIDE = 24;
+const STATS_STRIDE = 32;
 
 export const SMART_FIELDS = { READ_CMDS: 0, WRITE_CMDS: 1, READ_UNITS: 2, WRITE_UNITS: 3 } as const;
 const SMART_WORDS = 8;
@@ -67,6 +71,13 @@ export interface ReactorStats {
   socketWakeups: number;
   /** Largest receive + send buffer one connection held (bytes): bounded even when a host stops reading. */
   connBufferMax: number;
+  /** File namespaces go through this reactor's io_uring (false: none open, --file-io sync, or setup failed). */
+  fileRing: boolean;
+  /** io_uring completions of file I/O, and those that found their connection gone (answered nobody). */
+  fileRingCompletions: number;
+  fileRingOrphaned: number;
+  /** Ring slots taken now (0 when no file I/O is in flight: nothing leaked). */
+  fileRingSlotsUsed: number;
 }
 
 export class ControlBlock {
@@ -164,7 +175,9 @@ export class ControlBlock {
       connections: s[F.CONNECTIONS]!, adminQpairs: s[F.ADMIN_QPAIRS]!, ioQpairs: s[F.IO_QPAIRS]!,
       adminQpairsTotal: s[F.ADMIN_QPAIRS_TOTAL]!, ioQpairsTotal: s[F.IO_QPAIRS_TOTAL]!, commands: s[F.COMMANDS]!,
       ioCommands: s[F.IO_COMMANDS]!, eventfdWakeups: s[F.EVENTFD_WAKEUPS]!, socketWakeups: s[F.SOCKET_WAKEUPS]!,
-      connBufferMax: s[F.CONN_BUFFER_MAX]! };
+      connBufferMax: s[F.CONN_BUFFER_MAX]!, fileRing: s[F.FILE_RING] === 1,
+      fileRingCompletions: s[F.FILE_RING_COMPLETIONS]!, fileRingOrphaned: s[F.FILE_RING_ORPHANED]!,
+      fileRingSlotsUsed: s[F.FILE_RING_SLOTS_USED]! };
   }
 
   /** Reactors add their SMART deltas every few ms (BigInt conversion there, not per I/O). */

@@ -1,11 +1,15 @@
 // NVM I/O commands on I/O queues: Read, Write, Flush, Write Zeroes, Dataset Management.
+// File namespaces with a reactor io_uring (file-io-ring.ts): Read, Write and Flush of one namespace
+// become SQEs answered on their CQE; Write Zeroes, Deallocate and a Flush of all namespaces stay
+// synchronous.
 // The hot path: fields are read in place from the request's SQE, reads are sent from the namespace's
 // memory by reference (or copied out of a file namespace), writes land in the namespace; nothing is
 // allocated per command.
 import { DSM_RANGE_SIZE, dsmRangeNlb, dsmRangeSlba } from '../nvme/dsm.js';
 import { NvmOpcode } from '../nvme/opcodes.js';
 import { sqeCdw10, sqeCdw11, sqeNlb, sqeNsid, sqeOpc, sqeSglLen, sqeSlba } from '../nvme/sqe.js';
-import type { NamespaceBackend } from './namespace.js';
+import type { FileNamespace, NamespaceBackend } from './namespace.js';
+import { native } from '../native/index.js';
 import type { TargetRequest } from './request.js';
 import { ST } from './status-codes.js';
 
@@ -44,6 +48,12 @@ export function handleIo(req: TargetRequest): void {
       const ns = lbaRange(req, sub.ns[nsid - 1], true);
       if (ns === undefined) return;
       const byteOff = range.slba * ns.blockSize, len = range.len;
+      const ring = q.ctx.fileRing;
+      if (ring !== null && ns.kind === 'file' && len <= ring.slotBytes) {
+        const s = ring.take();
+        if (s >= 0) { ring.read(s, req, (ns as FileNamespace).fileDescriptor, byteOff, len); return; } // answered on its CQE
+        // Every ring slot busy: this one read goes synchronous.
+      }
       const mem = ns.locate(byteOff, len);
       if (mem === null) {
         // Not one piece of memory: read into a stage buffer (the send queue copies it, so it can be reused).
@@ -74,6 +84,16 @@ export function handleIo(req: TargetRequest): void {
         return;
       }
       if (req.dataLen !== len) { req.complete(ST.SGL_LENGTH_INVALID); return; }
+      const ring = q.ctx.fileRing;
+      if (ring !== null && ns.kind === 'file' && len <= ring.slotBytes) { // (in-capsule data may exceed MDTS)
+        const s = ring.take();
+        if (s >= 0) {
+          // In-capsule data lives in the receive buffer, which the next PDU overwrites: copy it to the slot.
+          native.copy(ring.buffer(s), ring.bufferOffset(s), req.data, req.dataOff, len);
+          ring.write(s, req, (ns as FileNamespace).fileDescriptor, byteOff, len);
+          return;
+        }
+      }
       try {
         ns.write(req.data, req.dataOff, byteOff, len);
       } catch (e) {
@@ -94,6 +114,11 @@ export function handleIo(req: TargetRequest): void {
         } else {
           const ns = sub.ns[nsid - 1];
           if (ns === undefined) { req.complete(ST.INVALID_NS); return; }
+          const ring = q.ctx.fileRing;
+          if (ring !== null && ns.kind === 'file') {
+            const s = ring.take();
+            if (s >= 0) { ring.flush(s, req, (ns as FileNamespace).fileDescriptor); return; }
+          }
           ns.flush();
         }
       } catch (e) {

@@ -171,13 +171,19 @@ export class NullNamespace implements NamespaceBackend {
   close(): void { /* nothing held */ }
 }
 
-/** File namespace: pread/pwrite on a file descriptor opened read-write by each reactor thread. */
+/**
+ * File namespace: a file descriptor opened read-write by each reactor thread. Its synchronous calls are
+ * the --file-io sync path (and Write Zeroes / Deallocate); with the reactor's io_uring, Read, Write and
+ * Flush go through file-io-ring.ts on fileDescriptor instead.
+ */
 export class FileNamespace implements NamespaceBackend {
   readonly kind = 'file';
   readonly stableReads = false;
   readonly blocks: number;
   readonly sizeBytes: number;
   private fd: number;
+  /** The descriptor (io_uring SQEs name it). */
+  get fileDescriptor(): number { return this.fd; }
   private zeroBuf: Uint8Array | null = null;
   refOff = 0;
   locate(): Uint8Array | null { return null; }

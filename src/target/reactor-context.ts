@@ -1,6 +1,7 @@
 // What a reactor thread shares with its connections: parameters, the controller registry, the
 // control block, the opened namespaces with their prebuilt Identify data, and logging.
 import type { ControlBlock } from './control.js';
+import type { FileIoRing } from './file-io-ring.js';
 import type { ControllerLimits } from './identify-data.js';
 import { IDENTIFY_SIZE, buildIdentifyNamespace, buildNsDescriptors } from './identify-data.js';
 import { openNamespace, type NamespaceBackend, type NamespaceShared } from './namespace.js';
@@ -18,6 +19,8 @@ export interface ReactorParams {
   index: number;
   cpu: number;
   interruptMode: boolean;
+  /** File namespaces through the reactor's io_uring, or synchronous. */
+  fileIo: 'uring' | 'sync';
   /** Interrupt mode: spin window (µs) after the last busy pass before sleeping. */
   spinUs: number;
   limits: ControllerLimits;
@@ -115,6 +118,8 @@ export interface ReactorContext {
   wakeAll(): void;
   /** The I/O queue `qid` of controller `cntlid` when this reactor owns it (Abort), else null. Scans: not for the hot path. */
   findIoQueue(cntlid: number, qid: number): TargetQueue | null;
+  /** The reactor's io_uring for file namespaces; null: synchronous file I/O (--file-io sync, or setup failed). */
+  readonly fileRing: FileIoRing | null;
   /** Publishes this reactor's SMART counter deltas to the shared block (before a SMART log read). */
   flushSmart(): void;
 }

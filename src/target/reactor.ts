@@ -19,6 +19,7 @@ import { ConnState } from './conn-state.js';
 import { ControlBlock, SMART_FIELDS, STATS_FIELDS } from './control.js';
 import { ControllerRegistry } from './registry.js';
 import { AdaptiveWait } from '../util/adaptive-wait.js';
+import { FileIoRing } from './file-io-ring.js';
 import {
   SubsystemRuntime, writeLogLine, type ReactorContext, type ReactorCounters, type ReactorParams,
 } from './reactor-context.js';
@@ -28,6 +29,8 @@ const TICK_NS = 2_000_000;
 /** Before a sleep, the thread's CPU time (a syscall to read) is published if older than this. */
 const CPU_PUBLISH_NS = 10_000_000;
 const WAKE_TAG = 0xffffffff;
+/** epoll tag of the file io_uring's eventfd (interrupt mode). */
+const RING_TAG = 0xfffffffe;
 /** Empty polls after which a queue counts as idle (≈ 1 ms at a few µs per pass). */
 const IDLE_BACKOFF_PASSES = 256;
 
@@ -60,6 +63,9 @@ export class Reactor implements ReactorContext {
   /** When CPU_NS was last published, and whether a pass did work since. */
   private cpuPublishedNs = 0;
   private cpuDirty = false;
+  /** io_uring for file namespaces: made when the first file namespace is opened (null: none, or sync). */
+  fileRing: FileIoRing | null = null;
+  private fileRingFailed = false;
 
   constructor(readonly params: ReactorParams) {
     this.index = params.index;
@@ -73,6 +79,24 @@ export class Reactor implements ReactorContext {
     if (params.interruptMode) {
       this.epfd = native.epollCreate();
       native.epollCtl(this.epfd, EPOLL_CTL_ADD, this.wakeFd, EPOLLIN, WAKE_TAG);
+    }
+    if (params.namespaces.some((n) => n.kind === 'file')) this.openFileRing();
+  }
+
+  /**
+   * The ring for file namespaces, once (--file-io uring). When the kernel refuses io_uring (ENOSYS,
+   * EPERM under a seccomp profile …) one warning, then synchronous file I/O.
+   */
+  private openFileRing(): void {
+    if (this.fileRing !== null || this.fileRingFailed || this.params.fileIo !== 'uring') return;
+    try {
+      const ring = new FileIoRing(this.params.limits.maxIoSize, this.params.interruptMode);
+      if (ring.efd >= 0) native.epollCtl(this.epfd, EPOLL_CTL_ADD, ring.efd, EPOLLIN, RING_TAG);
+      this.fileRing = ring;
+    } catch (e) {
+      this.fileRingFailed = true;
+      const err = e as NodeJS.ErrnoException;
+      this.log('warn', `reactor ${this.index}: io_uring unavailable (${err.code ?? err.message}): file namespaces use synchronous reads and writes`);
     }
   }
 
@@ -118,6 +142,13 @@ export class Reactor implements ReactorContext {
       let work = 0;
       const commandsBefore = this.counters.commands;
       if (control.pending(idx)) work += this.acceptNew(popBuf);
+      // File I/O that completed: its answers are queued now and go out with this pass's sends.
+      const ring = this.fileRing;
+      if (ring !== null && (ring.inFlight > 0 || ring.ring.pending > 0)) {
+        const before = ring.completions;
+        ring.reap();
+        work += ring.completions - before;
+      }
       // Queues idle for a while (typically admin queues) are polled every 8th pass only: each empty
       // recv() is a syscall, and skipping them shortens the pass for the busy queues. (A queue epoll
       // reported ready is polled at once: sleep() marks it active.)
@@ -136,6 +167,8 @@ export class Reactor implements ReactorContext {
         }
         if (c.state === ConnState.Closed) { this.remove(i); i--; }
       }
+      // File I/O the commands of this pass asked for goes to the kernel before any sleep.
+      if (ring !== null) ring.submit();
       const now = wait.now();
       if (work > 0) this.cpuDirty = true;
       let sleepNow = wait.endPass(work, now, false, this.counters.commands - commandsBefore);
@@ -208,7 +241,10 @@ export class Reactor implements ReactorContext {
     if (!port) return;
     for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
       const ch = m.message as NamespaceChange;
-      if (ch.type === 'ns-add') this.nvm.add(ch.nsid, ch.shared, ch.identity);
+      if (ch.type === 'ns-add') {
+        this.nvm.add(ch.nsid, ch.shared, ch.identity);
+        if (ch.shared.kind === 'file') this.openFileRing();
+      }
       else this.nvm.remove(ch.nsid);
       // Every controller of the subsystem whose admin queue this reactor owns.
       for (const c of this.conns) {
@@ -257,6 +293,13 @@ export class Reactor implements ReactorContext {
     s[F.EVENTFD_WAKEUPS] = this.eventfdWakeups;
     s[F.SOCKET_WAKEUPS] = this.socketWakeups;
     s[F.CONN_BUFFER_MAX] = this.connBufferMax;
+    const ring = this.fileRing;
+    s[F.FILE_RING] = ring !== null ? 1 : 0;
+    if (ring !== null) {
+      s[F.FILE_RING_COMPLETIONS] = ring.completions;
+      s[F.FILE_RING_ORPHANED] = ring.orphaned;
+      s[F.FILE_RING_SLOTS_USED] = ring.slotsUsed;
+    }
     s[F.UPDATED_NS] = now;
   }
 
@@ -320,6 +363,7 @@ export class Reactor implements ReactorContext {
         this.forceTick = true; // a controller may have gone away: check epochs now
         continue;
       }
+      if (tag === RING_TAG) continue; // file I/O completed: the next pass reaps it (and drains the eventfd)
       sockets = true;
       for (let k = 0; k < conns.length; k++) {
         if (conns[k]!.id === tag) { conns[k]!.idlePasses = 0; break; }
@@ -339,6 +383,7 @@ export class Reactor implements ReactorContext {
       this.epfd = -1;
     }
     this.nvm.close();
+    if (this.fileRing !== null) { this.fileRing.close(); this.fileRing = null; }
     this.flushSmart();
     this.publishStats(native.monoNs());
     this.stats[STATS_FIELDS.RUNNING] = 0;

@@ -59,6 +59,8 @@ export class TargetRequest {
   data: Uint8Array | null = null;
   dataOff = 0;
   dataLen = 0;
+  /** Bumped each time the slot is freed: an asynchronous completion (file I/O) checks it is still its command. */
+  gen = 0;
 
   constructor(readonly queue: TargetQueue, readonly slot: number, sqeMemory: ArrayBuffer) {
     this.sqe = new Uint8Array(sqeMemory, slot * 64, 64);

@@ -35,6 +35,9 @@ export function targetRpcMethods(t: RunningTarget): Record<string, RpcHandler> {
         eventfd_wakeups: s.eventfdWakeups,
         socket_wakeups: s.socketWakeups,
         conn_buffer_max: s.connBufferMax,
+        file_io: s.fileRing ? 'uring' : 'sync',
+        file_ring_completions: s.fileRingCompletions,
+        file_ring_orphaned: s.fileRingOrphaned,
       })),
     }),
     nvmf_get_stats: (): JsonValue => ({

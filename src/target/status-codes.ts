@@ -7,6 +7,7 @@ export const ST = {
   INVALID_OPCODE: encodeStatus(0, G.InvalidOpcode, true),
   INVALID_FIELD: encodeStatus(0, G.InvalidField, true),
   INTERNAL_ERROR: encodeStatus(0, G.InternalError, false),
+  DATA_TRANSFER_ERROR: encodeStatus(0, G.DataTransferError, false),
   INVALID_NS: encodeStatus(0, G.InvalidNamespace, true),
   CMD_SEQ_ERROR: encodeStatus(0, G.CommandSequenceError, true),
   SGL_LENGTH_INVALID: encodeStatus(0, G.DataSglLengthInvalid, true),
