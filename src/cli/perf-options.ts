@@ -292,7 +292,7 @@ function parseWorkloadShapeFlags(o: RawPerfOptions, hasIoSize: boolean):
 /** --target builtin|spdk|linux, --spdk-bin, --spdk-args (the launched target; none with -r). */
 function parseTargetLaunch(o: RawPerfOptions, hasTrids: boolean): TargetLaunchSpec {
   if (o.target !== undefined && !(TARGET_KINDS as readonly string[]).includes(o.target)) {
-    throw new UsageError(`--target: expected ${TARGET_KINDS.join(' or ')}, got "${o.target}"`);
+    throw new UsageError(`--target: expected ${TARGET_KINDS.slice(0, -1).join(', ')} or ${TARGET_KINDS.at(-1)}, got "${o.target}"`);
   }
   if (o.target !== undefined && hasTrids) {
     throw new UsageError('--target chooses the target nvmf-perf launches: give it without -r');

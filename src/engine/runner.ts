@@ -299,6 +299,8 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     // 5. Progress once a second (deltas, not cumulative), timeline for the measured phase.
     const timeline: TimelinePoint[] = [];
     let prev = snapshot(counters, workers, native.monoNs(), launched);
+    /** Where the interval of the last timeline point began (a short tail is folded into that point). */
+    let lastPointFrom: Snapshot | undefined;
     const totalSec = config.warmupSec + config.timeSec;
     const tick = setInterval(() => {
       const cur = snapshot(counters, workers, native.monoNs(), launched);
@@ -311,6 +313,7 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
           if (reactors) point.targetReactors = reactors;
         }
         timeline.push(point);
+        lastPointFrom = prev;
       }
       if (cur.failed) stopWith('partial', 'a worker failed');
       prev = cur;
@@ -326,7 +329,16 @@ export async function runPerf(config: PerfConfig, opts: RunOptions = {}): Promis
     if (outage) stopWith('partial', outage);
     // The last (partial) interval: up to the end of the run, so the timeline covers all of it.
     const last = snapshot(counters, workers, Math.min(native.monoNs(), endNs), launched);
-    if (last.at - prev.at > 0.05e9 && last.at > warmEnd) {
+    const tailIos = last.readIos + last.writeIos - prev.readIos - prev.writeIos;
+    if (last.at - prev.at <= 0.05e9 && tailIos > 0 && lastPointFrom && timeline.length > 0) {
+      // A tail too short to be a point of its own (a late tick, or counters a descheduled worker
+      // published late) still holds I/Os: fold it into the last point so the timeline covers the run.
+      last.at = Math.max(last.at, prev.at);
+      const merged = deltaPoint(lastPointFrom, last, (last.at - warmEnd) / 1e9, monitor !== undefined);
+      const old = timeline[timeline.length - 1]!;
+      if (old.targetReactors) merged.targetReactors = old.targetReactors;
+      timeline[timeline.length - 1] = merged;
+    } else if (last.at - prev.at > 0.05e9 && last.at > warmEnd) {
       const point = deltaPoint(prev, last, (last.at - warmEnd) / 1e9, monitor !== undefined);
       opts.onProgress?.(point, 'run', Math.round((last.at - t0) / 1e9), totalSec);
       if (sampler) {

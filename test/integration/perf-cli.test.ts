@@ -184,7 +184,7 @@ describe('failures', () => {
     [['-q', '4', '-s', '4096', '-w', 'randread', '--target-ns', 'ram:12XB'], 2, /^nvmf-perf: --target-ns "ram:12XB": unknown size unit "XB".*\n$/],
     [['-q', '4', '-s', '4096', '-w', 'randread', '--target-ns', 'file:/nonexistent/ns.img'], 2, /^nvmf-perf: --target-ns "file:\/nonexistent\/ns\.img": .*\n$/],
     [['-q', '100000', '-s', '4096', '-w', 'randread'], 2, /^nvmf-perf: -q\/--io-depth: expected an integer from 1 to 65536, got "100000"\n$/],
-    [['-q', '4', '-s', '4096', '-w', 'randread', '--target', 'foo'], 2, /^nvmf-perf: --target: expected builtin or spdk, got "foo"\n$/],
+    [['-q', '4', '-s', '4096', '-w', 'randread', '--target', 'foo'], 2, /^nvmf-perf: --target: expected builtin, spdk or linux, got "foo"\n$/],
     [['-q', '4', '-s', '4096', '-w', 'randread', '--target', 'spdk', '--spdk-bin', '/nonexistent/nvmf_tgt'], 2, /^nvmf-perf: --spdk-bin \/nonexistent\/nvmf_tgt: no such file\n$/],
     [['-q', '4', '-s', '4096', '-w', 'randread', '--target', 'spdk', '--spdk-bin', '/etc/passwd'], 2, /^nvmf-perf: --spdk-bin \/etc\/passwd: not an executable file\n$/],
   ])('bad input %j → one line, exit %i', (args, code, re) => {

@@ -154,7 +154,7 @@ describe('--target, --spdk-bin, --spdk-args', () => {
   });
 
   it('names the flag in every error', () => {
-    expect(err({ target: 'foo' })).toBe('--target: expected builtin or spdk or linux, got "foo"');
+    expect(err({ target: 'foo' })).toBe('--target: expected builtin, spdk or linux, got "foo"');
     expect(err({ target: 'spdk', transportId: ['trtype:TCP'] })).toBe('--target chooses the target nvmf-perf launches: give it without -r');
     expect(err({ spdkBin: fakeTgt })).toBe('--spdk-bin applies only with --target spdk');
     expect(err({ target: 'builtin', spdkArgs: '-e 1' })).toBe('--spdk-args applies only with --target spdk');
