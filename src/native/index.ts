@@ -10,13 +10,14 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import type { UringAddon } from './uring.js';
 
 export interface WatchHandle {
   /** Stops watching; safe to call twice and from inside the callback. */
   close(): void;
 }
 
-export interface NativeAddon {
+export interface NativeAddon extends UringAddon {
   /** Blocking-with-timeout IPv4 TCP connect (non-blocking connect + poll; timeoutMs < 0 = no limit).
    *  Returns a NON-BLOCKING fd with TCP_NODELAY. Throws Error{code} on refusal/timeout/bad address. */
   tcpConnect(host: string, port: number, timeoutMs: number): number;
@@ -118,28 +119,7 @@ export interface NativeAddon {
    *  One watch per fd per thread; close the watch before closing the fd. */
   watchFd(fd: number, events: number, cb: (revents: number) => void): WatchHandle & { unref(): void; ref(): void };
 
-  // io_uring (native/src/uring.c; see src/native/uring.ts for the constants and descriptor layout).
-  /** io_uring_setup(entries) with IORING_SETUP_* `flags`; returns a ring handle. Throws Error{code} (syscall 'io_uring_setup' or 'mmap'). */
-  uringSetup(entries: number, flags: number, sqThreadIdleMs: number): number;
-  /** [sqEntries, cqEntries, features, setupFlags, ringFd]. */
-  uringInfo(ring: number): [number, number, number, number, number];
-  uringClose(ring: number): void;
-  /** IORING_REGISTER_FILES: fds[i] becomes fixed file i. Throws Error{code}. */
-  uringRegisterFiles(ring: number, fds: number[]): void;
-  /** Sets the ring's buffer table (descriptors name buffers by index) and, with `register`, registers them
-   *  (IORING_REGISTER_BUFFERS, for READ_FIXED/WRITE_FIXED). Returns 0 or the registration's -errno (the table is set either way).
-   *  The caller keeps the arrays alive while the ring may use them. */
-  uringSetBuffers(ring: number, bufs: Uint8Array[], register: boolean): number;
-  /** IORING_REGISTER_EVENTFD: each completion signals efd. Throws Error{code}. */
-  uringRegisterEventfd(ring: number, efd: number): void;
-  /**
-   * Hot path: queue desc entries 0..count-1 (URING_DESC_STRIDE numbers each) as SQEs, one io_uring_enter
-   * for them (IOPOLL rings also enter to reap), then copy up to maxOut CQEs to out as (user_data, res,
-   * dw0) triples. flags 1 = first drain eventfd `efd`. Returns CQEs copied, or -errno. Allocates nothing.
-   */
-  uringPass(ring: number, desc: Float64Array, count: number, out: Int32Array, maxOut: number, flags: number, efd: number): number;
-  /** Blocks until minComplete CQEs are ready (not reaped), at most timeoutMs. 0, or -errno (-62 ETIME on timeout). */
-  uringWait(ring: number, minComplete: number, timeoutMs: number): number;
+  // io_uring ring calls: UringAddon (src/native/uring.ts documents them with the constants and descriptor layout).
   /** Zero-filled memory starting at a multiple of `align` (O_DIRECT, registered buffers), freed with the ArrayBuffer. */
   allocAligned(size: number, align: number): ArrayBuffer;
   /** [size in bytes, logical block size] of a block device (BLKGETSIZE64, BLKSSZGET). Throws Error{code}. */

@@ -3,15 +3,28 @@
 // allocated per I/O); pass() turns all prepared descriptors into SQEs, submits them with one
 // io_uring_enter and copies the completions out. Values of the IORING_* constants are the kernel's
 // (<linux/io_uring.h>), NVME_URING_CMD_IO is _IOWR('N', 0x80, struct nvme_uring_cmd) (<linux/nvme_ioctl.h>).
-/** The addon calls a ring uses (a subset of NativeAddon in ./index.ts, which re-exports this module). */
+/** The addon calls a ring uses (NativeAddon in ./index.ts extends this; index.ts re-exports this module). */
 export interface UringAddon {
+  /** io_uring_setup(entries) with IORING_SETUP_* `flags`; returns a ring handle. Throws Error{code} (syscall 'io_uring_setup' or 'mmap'). */
   uringSetup(entries: number, flags: number, sqThreadIdleMs: number): number;
+  /** [sqEntries, cqEntries, features, setupFlags, ringFd]. */
   uringInfo(ring: number): [number, number, number, number, number];
   uringClose(ring: number): void;
+  /** IORING_REGISTER_FILES: fds[i] becomes fixed file i. Throws Error{code}. */
   uringRegisterFiles(ring: number, fds: number[]): void;
+  /** Sets the ring's buffer table (descriptors name buffers by index) and, with `register`, registers them
+   *  (IORING_REGISTER_BUFFERS, for READ_FIXED/WRITE_FIXED). Returns 0 or the registration's -errno (the table is set either way).
+   *  The caller keeps the arrays alive while the ring may use them. */
   uringSetBuffers(ring: number, bufs: Uint8Array[], register: boolean): number;
+  /** IORING_REGISTER_EVENTFD: each completion signals efd. Throws Error{code}. */
   uringRegisterEventfd(ring: number, efd: number): void;
+  /**
+   * Hot path: queue desc entries 0..count-1 (URING_DESC_STRIDE numbers each) as SQEs, one io_uring_enter
+   * for them (IOPOLL rings also enter to reap), then copy up to maxOut CQEs to out as (user_data, res,
+   * dw0) triples. flags 1 = first drain eventfd `efd`. Returns CQEs copied, or -errno. Allocates nothing.
+   */
   uringPass(ring: number, desc: Float64Array, count: number, out: Int32Array, maxOut: number, flags: number, efd: number): number;
+  /** Blocks until minComplete CQEs are ready (not reaped), at most timeoutMs. 0, or -errno (-62 ETIME on timeout). */
   uringWait(ring: number, minComplete: number, timeoutMs: number): number;
 }
 
