@@ -5,7 +5,7 @@
 // reports "not aborted" and the qpair is reset (disconnected, its I/O failed, connected again), and
 // the run goes on. Counts are asserted, not times.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTarget, type RunningTarget } from '../../src/target/target.js';
 import { targetConfig } from '../../src/target/config.js';
 import { validateResult } from '../../src/report/result-validate.js';
-import type { PerfResult } from '../../src/report/result-types.js';
+import { perfDuring, type PerfRun } from './perf-during.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const NQN = 'nqn.2016-06.io.nvmf-perf:iotimeout';
@@ -32,28 +32,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-interface Run { code: number | null; stderr: string; stdout: string; result: PerfResult }
+type Run = PerfRun;
 
 /** Runs perf; `during` runs once the first progress line is out; resolves when perf exits (bounded). */
-async function perf(args: string[], during: () => void): Promise<Run> {
-  const json = join(dir, `r${Date.now()}.json`);
+function perf(args: string[], during: () => void): Promise<Run> {
   const trid = `trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:${target.port} subnqn:${NQN}`;
-  const child = spawn(process.execPath, [CLI, '-r', trid, ...args, '--json', json], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '', stdout = '';
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  try {
-    for (let i = 0; i < 1200 && !/IOPS/.test(stderr) && child.exitCode === null; i++) await sleep(50);
-    expect(stderr, 'no progress line').toMatch(/IOPS/);
-    during();
-    const code = await Promise.race([exited, sleep(150_000).then(() => 'hang' as const)]);
-    expect(code, `perf did not exit: ${stderr}`).not.toBe('hang');
-    return { code: code as number | null, stderr, stdout, result: JSON.parse(readFileSync(json, 'utf8')) as PerfResult };
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
+  return perfDuring(['-r', trid, ...args], join(dir, `r${Date.now()}.json`), during, 150_000);
 }
 
 describe('perf --io-timeout', () => {

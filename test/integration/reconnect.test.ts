@@ -1,18 +1,15 @@
 // --ctrl-loss-tmo end to end: perf (node dist/cli/main.js) against a built-in target we start on a fixed
 // port, SIGKILL it mid-run, restart it on the same port (or not), and check the exit code, the outage in
 // the timeline and the disconnect / reconnect / loss the result records.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { validateResult } from '../../src/report/result-validate.js';
-import type { PerfResult } from '../../src/report/result-types.js';
 import { launchBuiltinTarget, type LaunchedTarget } from '../../src/launch/builtin-target.js';
+import { perfDuring, type PerfRun } from './perf-during.js';
 
-const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'nvmf-perf-reconnect-'));
 const targets: LaunchedTarget[] = [];
 afterEach(async () => { for (const t of targets.splice(0)) await t.stop(); });
@@ -38,26 +35,11 @@ async function target(port: number): Promise<LaunchedTarget> {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-interface Run { code: number | null; stdout: string; stderr: string; result: PerfResult }
+type Run = PerfRun;
 
 /** Starts perf; `during` runs once the first progress line is out; resolves when perf exits (bounded: a hang fails). */
-async function perfWith(args: string[], during: () => Promise<void>): Promise<Run> {
-  const json = join(dir, `r${Date.now()}.json`);
-  const child = spawn(process.execPath, [CLI, ...args, '--json', json], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '', stdout = '';
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
-  try {
-    for (let i = 0; i < 1200 && !/IOPS/.test(stderr) && child.exitCode === null; i++) await sleep(50);
-    expect(stderr, 'no progress line').toMatch(/IOPS/);
-    await during();
-    const code = await Promise.race([exited, sleep(90_000).then(() => 'hang' as const)]);
-    expect(code, `perf did not exit: ${stderr}`).not.toBe('hang');
-    return { code: code as number | null, stdout, stderr, result: JSON.parse(readFileSync(json, 'utf8')) as PerfResult };
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
+function perfWith(args: string[], during: () => Promise<void>): Promise<Run> {
+  return perfDuring(args, join(dir, `r${Date.now()}.json`), during, 90_000);
 }
 
 describe('perf --ctrl-loss-tmo', () => {
