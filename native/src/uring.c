@@ -362,7 +362,11 @@ static inline unsigned cq_ready(nv_ring *r) {
  * Puts desc entries 0..count-1 in the SQ ring (all or none: -EOVERFLOW when they do not fit, -EINVAL
  * for a bad buffer reference), one io_uring_enter for them (IOPOLL rings also enter to reap), then copies
  * up to maxOut CQEs into out as (user_data, res, dw0) triples. flags: 1 = drain eventfd `efd` first
- * (interrupt mode: level-triggered epoll would otherwise report it again). Argument 7: efd. */
+ * (interrupt mode: level-triggered epoll would otherwise report it again). Argument 7: efd.
+ * When desc has room past `count` descriptors, its last element receives the number of SQEs in the ring
+ * the kernel has not taken yet (io_uring_enter returned EAGAIN/EBUSY, or took fewer): the caller must
+ * not sleep on the ring's eventfd while that is > 0, since no completion will come for them; the next
+ * pass retries them. */
 napi_value nv_fn_uring_pass(napi_env env, napi_callback_info info) {
   napi_value argv[7];
   int32_t count, maxOut, flags, efd;
@@ -412,16 +416,23 @@ napi_value nv_fn_uring_pass(napi_env env, napi_callback_info info) {
         if (sys_enter(r->fd, 0, 0, IORING_ENTER_SQ_WAKEUP, NULL, 0) < 0) return nv_int(env, -errno);
       }
     }
-  } else if (r->unsubmitted > 0 || (iopoll && maxOut > 0 && cq_ready(r) == 0)) {
-    unsigned want = r->unsubmitted;
-    int ret = sys_enter(r->fd, want, 0, (iopoll && maxOut > 0) ? IORING_ENTER_GETEVENTS : 0, NULL, 0);
-    if (ret < 0) {
-      int e = errno;
-      if (e != EAGAIN && e != EBUSY && e != EINTR) return nv_int(env, -e);
-    } else {
-      r->unsubmitted -= (unsigned)ret > want ? want : (unsigned)ret;
+  } else {
+    /* Completions that found the CQ ring full wait in the kernel (IORING_FEAT_NODROP) until an enter
+     * with GETEVENTS moves them over; the kernel flags that in the SQ ring's flags. */
+    bool overflow = maxOut > 0 && (*(volatile unsigned *)r->sq_flags & IORING_SQ_CQ_OVERFLOW) != 0;
+    bool reap = (iopoll && maxOut > 0 && cq_ready(r) == 0) || overflow;
+    if (r->unsubmitted > 0 || reap) {
+      unsigned want = r->unsubmitted;
+      int ret = sys_enter(r->fd, want, 0, reap ? IORING_ENTER_GETEVENTS : 0, NULL, 0);
+      if (ret < 0) {
+        int e = errno;
+        if (e != EAGAIN && e != EBUSY && e != EINTR) return nv_int(env, -e);
+      } else {
+        r->unsubmitted -= (unsigned)ret > want ? want : (unsigned)ret;
+      }
     }
   }
+  if ((size_t)count * DESC_STRIDE < dlen) ((double *)ddata)[dlen - 1] = (double)r->unsubmitted;
 
   int32_t *o = odata;
   int32_t n = 0;

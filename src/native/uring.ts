@@ -88,8 +88,15 @@ export class UringRing {
     this.sqEntries = sq;
     this.cqEntries = cq;
     this.flags = flags;
-    this.desc = new Float64Array(sq * URING_DESC_STRIDE).fill(0);
+    // One element past the descriptors: uringPass stores the SQEs the kernel has not taken there.
+    this.desc = new Float64Array(sq * URING_DESC_STRIDE + 1).fill(0);
   }
+
+  /**
+   * SQEs in the ring the kernel refused for now (io_uring_enter said EAGAIN or EBUSY) as of the last
+   * pass(); the next pass() offers them again. While > 0 no completion will signal them: do not sleep.
+   */
+  get unsubmitted(): number { return this.desc[this.desc.length - 1]!; }
 
   /** Room for more descriptors before pass() (never more than the SQ ring holds). */
   get prepSpace(): number { return this.sqEntries - this.pending; }

@@ -346,6 +346,9 @@ export class Reactor implements ReactorContext {
       this.publishWait();
       this.stats[STATS_FIELDS.UPDATED_NS] = now;
     }
+    // File I/O the kernel refused for now (EAGAIN/EBUSY) completes nothing, so nothing would wake us:
+    // retry within a millisecond.
+    if (this.fileRing !== null && this.fileRing.ring.unsubmitted > 0) timeoutMs = timeoutMs < 0 ? 1 : Math.min(timeoutMs, 1);
     if (this.cpuDirty) {
       const ms = Math.max(1, Math.ceil((this.cpuPublishedNs + CPU_PUBLISH_NS - now) / 1e6));
       timeoutMs = timeoutMs < 0 ? ms : Math.min(timeoutMs, ms);

@@ -59,7 +59,8 @@ export interface IoQpair {
   readonly outstanding: number;
   /** Command slots free now (depth − outstanding). */
   readonly freeSlots: number;
-  /** Bytes queued for the wire that the socket did not take yet (wait for writability while > 0). */
+  /** Work queued that the kernel did not take yet: bytes a socket refused, or commands an io_uring
+   *  refused (wait for writability while > 0). */
   readonly pendingSendBytes: number;
   /** False once disconnected or failed. */
   readonly connected: boolean;

@@ -135,6 +135,41 @@ describe('io_uring ring layer', () => {
     } finally { ring.close(); native.close(efd); closeSync(fd); }
   });
 
+  it('SQEs the kernel did not take (it stops a batch at an SQE it rejects) are reported and offered again on the next pass', () => {
+    const ring = new UringRing(native, { entries: 8 });
+    try {
+      const out = new Int32Array(3 * ring.cqEntries);
+      // SQE flag bit 7 is undefined: io_uring_enter fails that SQE (CQE -EINVAL) and submits nothing after it.
+      ring.prepNop(1); ring.prepFsync(-1, 0x80, false, 2); ring.prepNop(3); ring.prepNop(4);
+      let n = ring.pass(out, ring.cqEntries, -1);
+      expect(n).toBe(2);
+      expect([...out.subarray(0, 6)]).toEqual([1, 0, 0, 2, -22, 0]);
+      expect(ring.unsubmitted).toBe(2); // a caller must not sleep on the eventfd now: nothing would wake it
+      n = ring.pass(out, ring.cqEntries, -1); // nothing new prepared: the two left over go in
+      expect(n).toBe(2);
+      expect([out[0], out[1], out[3], out[4]]).toEqual([3, 0, 4, 0]);
+      expect(ring.unsubmitted).toBe(0);
+    } finally { ring.close(); }
+  });
+
+  it('completions beyond the CQ ring (overflow kept by the kernel) are all delivered', () => {
+    const ring = new UringRing(native, { entries: 1 });
+    try {
+      const out = new Int32Array(3 * ring.cqEntries);
+      const total = 4 * ring.cqEntries + 1;
+      for (let i = 0; i < total; i++) {
+        ring.prepNop(100 + i);
+        expect(ring.pass(out, 0, -1)).toBe(0); // submit only: the CQ ring fills, then overflows
+      }
+      const got: number[] = [];
+      for (let k = 0; k < 4 * total && got.length < total; k++) {
+        const n = ring.pass(out, ring.cqEntries, -1);
+        for (let i = 0; i < n; i++) got.push(out[3 * i]!);
+      }
+      expect(got).toEqual(Array.from({ length: total }, (_, i) => 100 + i));
+    } finally { ring.close(); }
+  });
+
   it('kernel errors come back as negative errno: misaligned O_DIRECT read → -EINVAL, bad buffer → -EINVAL', () => {
     const fd = openSync(file, constants.O_RDONLY | constants.O_DIRECT);
     const ring = new UringRing(native, { entries: 4 });

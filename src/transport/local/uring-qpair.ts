@@ -16,7 +16,9 @@ const BUFFER_ALIGN = 4096;
 
 export class UringQpair implements IoQpair {
   readonly cntlid = 0;
-  readonly pendingSendBytes = 0;
+  /** Commands the kernel has not taken yet (io_uring_enter said EAGAIN/EBUSY): the poll group then
+   *  waits for writability, which the eventfd always has, so it retries at once instead of sleeping. */
+  get pendingSendBytes(): number { return this.ring.unsubmitted; }
   /** The eventfd the ring signals (interrupt mode; never signalled in poll mode). */
   readonly fd: number;
   onComplete: IoCompletionCallback = () => undefined;
