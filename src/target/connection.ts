@@ -23,7 +23,8 @@ import {
 } from '../nvme/sqe.js';
 import type { TargetController } from './controller.js';
 import { ADMIN_ICD_BYTES } from './identify-data.js';
-import type { FileNamespace, NamespaceBackend } from './namespace.js';
+import { READ_LENT, READ_STABLE, type FileNamespace, type NamespaceBackend, type ReadMemory } from './namespace.js';
+import { LEND_MIN_BYTES } from './lent-reads.js';
 import type { ReactorContext, SubsystemRuntime } from './reactor-context.js';
 import { TargetRequest, type TargetQueue } from './request.js';
 import { ST } from './status-codes.js';
@@ -185,6 +186,7 @@ export class TcpConnection implements TargetQueue, PduHandler {
       if (this.stalled) return work + this.flush();
     }
     for (let round = 0; round < 8; round++) {
+      if (r.landingInPlace) this.beforeLanding(); // the rest of an H2CData payload goes into namespace memory
       const n = r.receive(this.fd);
       if (n > 0) {
         this.idlePasses = 0;
@@ -209,6 +211,12 @@ export class TcpConnection implements TargetQueue, PduHandler {
     if (this.sq.pendingBytes > 0) work += this.flush();
     if (this.sq.pendingBytes > 0) this.quiet = false;
     return work;
+  }
+
+  /** Data is about to land in namespace memory: reads lent from it take their copies first. */
+  private beforeLanding(): void {
+    const l = this.ctx.lentReads;
+    if (l !== null && l.count > 0) l.keepAll();
   }
 
   /** After the receiver ran: a malformed PDU → TermReq. True when the connection is closing. */
@@ -274,7 +282,10 @@ export class TcpConnection implements TargetQueue, PduHandler {
       return;
     }
     const dest = this.xDest[ttag];
-    if (dest !== null) r.into(dest, this.xBase[ttag]! + datao);
+    if (dest !== null) {
+      this.beforeLanding();
+      r.into(dest, this.xBase[ttag]! + datao);
+    }
     else r.into(this.pduStageFor(datal), 0);
   }
 
@@ -583,12 +594,14 @@ export class TcpConnection implements TargetQueue, PduHandler {
    * A successful read: its data by reference when it never changes (null), else a snapshot, ending
    * with C2HData SUCCESS when the host turned SQ flow control off, else followed by a CapsuleResp.
    */
-  completeRead(req: TargetRequest, buf: Uint8Array, off: number, len: number, stable: boolean): void {
+  completeRead(req: TargetRequest, buf: Uint8Array, off: number, len: number, memory: ReadMemory): void {
     const sq = this.sq;
     const success = this.sqFlowOff;
     sq.beginDataPdu(PduType.C2HData, success ? PduFlags.LAST_PDU | PduFlags.SUCCESS : PduFlags.LAST_PDU, req.cid, 0, 0, len);
-    if (stable) sq.payload(buf, off, len);
-    else sq.payloadCopy(buf, off, len);
+    if (memory === READ_STABLE) sq.payload(buf, off, len);
+    else if (memory === READ_LENT && len >= LEND_MIN_BYTES) {
+      if (sq.payloadLent(buf, off, len)) this.ctx.lentReads!.list(sq);
+    } else sq.payloadCopy(buf, off, len);
     sq.endDataPdu();
     if (success) this.release(req);
     else this.complete(req, ST.OK, 0, 0, -1);
@@ -738,6 +751,7 @@ export class TcpConnection implements TargetQueue, PduHandler {
     if (this.state === ConnState.Closed) return;
     this.releaseAssociation();
     this.state = ConnState.Closed;
+    if (this.sq.lentListed) this.ctx.lentReads?.forget(this.sq);
     this.ctx.log('info', `${this.describe()}: closed (${this.closeReason || 'done'})`);
     try { native.close(this.fd); } catch { /* already closed */ }
   }

@@ -12,6 +12,7 @@ import { UringRing } from '../native/uring.js';
 import type { TargetRequest } from './request.js';
 import { ST } from './status-codes.js';
 import { ConnState } from './conn-state.js';
+import { READ_COPY } from './namespace.js';
 
 const SLOTS = 128;
 const SLABS = 64;
@@ -197,7 +198,7 @@ export class FileIoRing {
         b.fill(0, bo + d, bo + len);
       }
       // completeRead copies the data into the send queue: the slot may be reused at once.
-      q.completeRead(req, this.buffer(s), this.bufferOffset(s), len, false);
+      q.completeRead(req, this.buffer(s), this.bufferOffset(s), len, READ_COPY);
       this.give(s);
       const k = q.ctx.counters;
       k.readCmds++;

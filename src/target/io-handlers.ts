@@ -68,7 +68,7 @@ export function handleIo(req: TargetRequest): void {
         q.sendData(req, readStage, 0, len, false);
         req.complete(ST.OK);
       } else {
-        q.completeRead(req, mem, ns.refOff, len, ns.stableReads);
+        q.completeRead(req, mem, ns.refOff, len, ns.readMemory);
       }
       const k = q.ctx.counters;
       k.readCmds++;

@@ -4,6 +4,14 @@
 // copies use native.copy: dst.set(src.subarray(...)) would create a 96-byte view per I/O).
 import * as fs from 'node:fs';
 import { native } from '../native/index.js';
+import type { LentReads } from './lent-reads.js';
+
+/**
+ * What a read may do with the memory locate() returns: send it by reference (it never changes), lend
+ * it (it may change, but only on this thread, which calls LentReads.keepAll() first), or copy it.
+ */
+export const READ_STABLE = 0, READ_LENT = 1, READ_COPY = 2;
+export type ReadMemory = typeof READ_STABLE | typeof READ_LENT | typeof READ_COPY;
 
 export interface NamespaceBackend {
   readonly kind: 'ram' | 'null' | 'file';
@@ -24,11 +32,8 @@ export interface NamespaceBackend {
   locateWrite(byteOff: number, len: number): Uint8Array | null;
   /** Offset set by the last successful locate() / locateWrite(). */
   refOff: number;
-  /**
-   * True when memory from locate() never changes (null: one zero buffer), so reads may be sent from it
-   * by reference; false when writes land in it (RAM), so a read takes a snapshot.
-   */
-  readonly stableReads: boolean;
+  /** How reads may use memory from locate() (null: stable zeroes; RAM: lent with one reactor, else copied). */
+  readonly readMemory: ReadMemory;
   /** Copies [byteOff, byteOff+len) of the namespace into dst at dstOff. */
   read(dst: Uint8Array, dstOff: number, byteOff: number, len: number): void;
   /** Copies src[srcOff, srcOff+len) into the namespace at byteOff. */
@@ -51,13 +56,15 @@ export const DEFAULT_RAM_CHUNK = 1024 * 1024 * 1024;
 /** RAM namespace: SharedArrayBuffer chunks (≤ 1 GiB each) shared by all reactors; copies split at chunk edges. */
 export class RamNamespace implements NamespaceBackend {
   readonly kind = 'ram';
-  readonly stableReads = false;
+  readonly readMemory: ReadMemory;
   readonly blocks: number;
   readonly sizeBytes: number;
   private readonly chunks: Uint8Array[];
 
+  /** lender: the reactor's LentReads when it is the only thread that writes this memory, else null. */
   constructor(sizeBytes: number, readonly blockSize: number, private readonly chunkSize: number,
-    sabs: SharedArrayBuffer[]) {
+    sabs: SharedArrayBuffer[], private readonly lender: LentReads | null = null) {
+    this.readMemory = lender !== null ? READ_LENT : READ_COPY;
     this.blocks = Math.floor(sizeBytes / blockSize);
     this.sizeBytes = this.blocks * blockSize;
     this.chunks = sabs.map((s) => new Uint8Array(s));
@@ -94,8 +101,14 @@ export class RamNamespace implements NamespaceBackend {
 
   locateWrite(byteOff: number, len: number): Uint8Array | null { return this.locate(byteOff, len); }
 
-  static open(s: Extract<NamespaceShared, { kind: 'ram' }>): RamNamespace {
-    return new RamNamespace(s.sizeBytes, s.blockSize, s.chunkSize, s.chunks);
+  static open(s: Extract<NamespaceShared, { kind: 'ram' }>, lender: LentReads | null): RamNamespace {
+    return new RamNamespace(s.sizeBytes, s.blockSize, s.chunkSize, s.chunks, lender);
+  }
+
+  /** Before memory changes here: reads lent from it take their copies (see lent-reads.ts). */
+  beforeChange(): void {
+    const l = this.lender;
+    if (l !== null && l.count > 0) l.keepAll();
   }
 
   read(dst: Uint8Array, dstOff: number, byteOff: number, len: number): void {
@@ -110,6 +123,7 @@ export class RamNamespace implements NamespaceBackend {
   }
 
   write(src: Uint8Array, srcOff: number, byteOff: number, len: number): void {
+    this.beforeChange();
     const cs = this.chunkSize;
     while (len > 0) {
       const c = Math.floor(byteOff / cs);
@@ -121,6 +135,7 @@ export class RamNamespace implements NamespaceBackend {
   }
 
   zero(byteOff: number, len: number): void {
+    this.beforeChange();
     const cs = this.chunkSize;
     while (len > 0) {
       const c = Math.floor(byteOff / cs);
@@ -138,7 +153,7 @@ export class RamNamespace implements NamespaceBackend {
 /** Null namespace (like SPDK's null bdev): no storage; reads return zeroes, writes are discarded. */
 export class NullNamespace implements NamespaceBackend {
   readonly kind = 'null';
-  readonly stableReads = true;
+  readonly readMemory = READ_STABLE;
   readonly blocks: number;
   readonly sizeBytes: number;
   constructor(sizeBytes: number, readonly blockSize: number) {
@@ -178,7 +193,7 @@ export class NullNamespace implements NamespaceBackend {
  */
 export class FileNamespace implements NamespaceBackend {
   readonly kind = 'file';
-  readonly stableReads = false;
+  readonly readMemory = READ_COPY;
   readonly blocks: number;
   readonly sizeBytes: number;
   private fd: number;
@@ -250,9 +265,10 @@ export class FileNamespace implements NamespaceBackend {
   }
 }
 
-export function openNamespace(s: NamespaceShared): NamespaceBackend {
+/** lender: the reactor's LentReads when it is the target's only reactor (RAM reads are then lent). */
+export function openNamespace(s: NamespaceShared, lender: LentReads | null = null): NamespaceBackend {
   switch (s.kind) {
-    case 'ram': return RamNamespace.open(s);
+    case 'ram': return RamNamespace.open(s, lender);
     case 'null': return new NullNamespace(s.sizeBytes, s.blockSize);
     case 'file': return new FileNamespace(s.path, s.sizeBytes, s.blockSize);
   }

@@ -1,6 +1,7 @@
 // What a reactor thread shares with its connections: parameters, the controller registry, the
 // control block, the opened namespaces with their prebuilt Identify data, and logging.
 import type { ControlBlock } from './control.js';
+import type { LentReads } from './lent-reads.js';
 import type { FileIoRing } from './file-io-ring.js';
 import type { ControllerLimits } from './identify-data.js';
 import { IDENTIFY_SIZE, buildIdentifyNamespace, buildNsDescriptors } from './identify-data.js';
@@ -49,8 +50,9 @@ export class SubsystemRuntime {
   readonly idNs: Uint8Array[];
   readonly nsDescs: Uint8Array[];
 
-  constructor(readonly desc: SubsystemDescriptor, shared: NamespaceShared[]) {
-    this.ns = shared.map((s) => openNamespace(s));
+  /** lender: see openNamespace. */
+  constructor(readonly desc: SubsystemDescriptor, shared: NamespaceShared[], private readonly lender: LentReads | null = null) {
+    this.ns = shared.map((s) => openNamespace(s, lender));
     this.idNs = desc.namespaces.map((n) => {
       const b = new Uint8Array(IDENTIFY_SIZE);
       buildIdentifyNamespace(b, n);
@@ -65,7 +67,7 @@ export class SubsystemRuntime {
 
   /** Namespace `nsid` was added (RPC): open it in this thread and build its Identify data. */
   add(nsid: number, shared: NamespaceShared, identity: NamespaceIdentity): void {
-    this.ns[nsid - 1] = openNamespace(shared);
+    this.ns[nsid - 1] = openNamespace(shared, this.lender);
     const id = new Uint8Array(IDENTIFY_SIZE);
     buildIdentifyNamespace(id, identity);
     this.idNs[nsid - 1] = id;
@@ -118,6 +120,8 @@ export interface ReactorContext {
   wakeAll(): void;
   /** The I/O queue `qid` of controller `cntlid` when this reactor owns it (Abort), else null. Scans: not for the hot path. */
   findIoQueue(cntlid: number, qid: number): TargetQueue | null;
+  /** RAM reads lent by reference (the target's only reactor), else null (reads are copied). */
+  readonly lentReads: LentReads | null;
   /** The reactor's io_uring for file namespaces; null: synchronous file I/O (--file-io sync, or setup failed). */
   readonly fileRing: FileIoRing | null;
   /** Publishes this reactor's SMART counter deltas to the shared block (before a SMART log read). */

@@ -20,6 +20,7 @@ import { ControlBlock, SMART_FIELDS, STATS_FIELDS } from './control.js';
 import { ControllerRegistry } from './registry.js';
 import { AdaptiveWait } from '../util/adaptive-wait.js';
 import { FileIoRing } from './file-io-ring.js';
+import { LentReads } from './lent-reads.js';
 import {
   SubsystemRuntime, writeLogLine, type ReactorContext, type ReactorCounters, type ReactorParams,
 } from './reactor-context.js';
@@ -66,13 +67,16 @@ export class Reactor implements ReactorContext {
   /** io_uring for file namespaces: made when the first file namespace is opened (null: none, or sync). */
   fileRing: FileIoRing | null = null;
   private fileRingFailed = false;
+  readonly lentReads: LentReads | null;
 
   constructor(readonly params: ReactorParams) {
     this.index = params.index;
     this.registry = new ControllerRegistry(params.registrySab);
     this.control = new ControlBlock(params.reactors, params.controlSab);
     this.stats = this.control.statsRow(this.index);
-    this.nvm = new SubsystemRuntime(params.subsystem, params.namespaces);
+    // With one reactor, no other thread writes RAM namespace memory: its reads can be lent.
+    this.lentReads = params.reactors === 1 ? new LentReads() : null;
+    this.nvm = new SubsystemRuntime(params.subsystem, params.namespaces, this.lentReads);
     this.wakeFd = params.wakeFds[this.index]!;
     this.wait = new AdaptiveWait(params.interruptMode, params.spinUs);
     this.stalledDropNs = params.stalledDropMs * 1e6;

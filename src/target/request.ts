@@ -4,7 +4,7 @@
 // implements TargetQueue; the admin, Fabrics and I/O handlers see only these two types.
 import { sqeCid } from '../nvme/sqe.js';
 import type { TargetController } from './controller.js';
-import type { NamespaceBackend } from './namespace.js';
+import type { NamespaceBackend, ReadMemory } from './namespace.js';
 import type { ReactorContext, SubsystemRuntime } from './reactor-context.js';
 
 /** The transport side of a queue, as the handlers use it. */
@@ -25,11 +25,12 @@ export interface TargetQueue {
   sendData(req: TargetRequest, buf: Uint8Array, off: number, len: number, stable: boolean): void;
   /**
    * A successful read: buf[off, off+len), then the completion (merged into the data when the transport
-   * allows); frees req. stable: buf never changes, so it may be sent by reference; otherwise the data is
-   * taken now (a write landing in those blocks before the socket takes them must not tear the read:
-   * one block is the atomic unit, Identify AWUN/NAWUN = 0).
+   * allows); frees req. memory: READ_STABLE, buf never changes and is sent by reference; READ_LENT, sent
+   * by reference until this thread changes it (lent-reads.ts); READ_COPY, the data is taken now. A write
+   * landing in those blocks before the socket takes them must not tear the read: one block is the
+   * atomic unit, Identify AWUN/NAWUN = 0.
    */
-  completeRead(req: TargetRequest, buf: Uint8Array, off: number, len: number, stable: boolean): void;
+  completeRead(req: TargetRequest, buf: Uint8Array, off: number, len: number, memory: ReadMemory): void;
   /** Asks the host for req's `len` bytes of data to land in ns at byteOff (a Write without in-capsule data). */
   receiveWrite(req: TargetRequest, ns: NamespaceBackend, byteOff: number, len: number): void;
   /** Frees req without an answer (an Asynchronous Event Request parked until the association ends). */

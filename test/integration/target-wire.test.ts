@@ -10,6 +10,7 @@ import { identifySqe, getLogPageSqe, setFeaturesSqe, getFeaturesSqe, keepAliveSq
 import { decodeSmartLog } from '../../src/nvme/log-pages.js';
 import { emptySqe, encodeSqe, type Sqe } from '../../src/nvme/sqe.js';
 import { HOSTNQN, RawHost, dnr, ioSqe, sc, sct } from './target-wire-client.js';
+import { crc32c } from '../../src/util/crc32c.js';
 
 const NQN = 'nqn.2016-06.io.nvmf-perf:wire-test';
 const NS_BYTES = 16 * 1024 * 1024;
@@ -620,6 +621,63 @@ describe('flow control', () => {
     q.sock.resume();
     expect(await done).toBe(N * 65536);
   });
+});
+
+describe('large RAM reads sent by reference (one reactor)', () => {
+  // 60 reads of 128 KiB are answered while the host reads nothing, so most of their data waits in
+  // the target's send queue, by reference to namespace memory. A write then lands in the blocks of
+  // the last read, through another queue: the reads were answered before it arrived and must carry
+  // the old data, whole, with data digests that match.
+  for (const dgst of [0, 2]) {
+    it(`a write landing before a read's data is sent does not tear the read (${dgst ? 'data digest' : 'no digests'})`, async () => {
+      const [, q1, cntlid] = await ioPair(dgst);
+      const q2 = await host();
+      await q2.icreq(dgst);
+      expect((await q2.connect(2, { subnqn: NQN, cntlid, sqsize: 63 })).status).toBe(0);
+      const N = 60, NLB = 256, LEN = NLB * BS, SLBA0 = 8192;
+      const old = pattern(N * LEN, 77 + dgst);
+      for (let i = 0; i < N; i++) {
+        const w = await q2.cmd(ioSqe(q2.cid(), 0x01, 1, SLBA0 + i * NLB, NLB, BS), { writeData: old.subarray(i * LEN, (i + 1) * LEN) });
+        expect(w.status).toBe(0);
+      }
+      // Hold q1's data back: no reading. The kernel then holds a few MiB of it (the send buffer grows to
+      // tcp_wmem's 4 MiB at most; the receive buffer stays small while nothing is read); the rest, with
+      // the last reads, waits in the target.
+      q1.sock.pause();
+      await new Promise((r) => setTimeout(r, 100)); // the writes' counts are published every few ms
+      const io0 = target.stats()[0]!.ioCommands;
+      const cids: number[] = [];
+      const reads: Uint8Array[] = [];
+      for (let i = 0; i < N; i++) {
+        cids.push(q1.cid());
+        reads.push(q1.capsule(rawSqe(ioSqe(cids[i]!, 0x02, 1, SLBA0 + i * NLB, NLB, BS))));
+      }
+      q1.send(Buffer.concat(reads));
+      for (let i = 0; i < 200 && target.stats()[0]!.ioCommands - io0 < N; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(target.stats()[0]!.ioCommands - io0).toBe(N); // every read answered (queued) before the write below
+      const fresh = new Uint8Array(LEN).fill(0xa5);
+      expect((await q2.cmd(ioSqe(q2.cid(), 0x01, 1, SLBA0 + (N - 1) * NLB, NLB, BS), { writeData: fresh })).status).toBe(0);
+      q1.sock.resume();
+      const got = new Map<number, Buffer[]>();
+      let resps = 0;
+      while (resps < N) {
+        const p = await q1.readPdu(10_000);
+        if (p[0] === 0x05) { expect(p.readUInt16LE(22)).toBe(0); resps++; continue; }
+        expect(p[0]).toBe(0x07);
+        const pdo = p[3]!, datal = p.readUInt32LE(16);
+        if (dgst) expect(crc32c(p, pdo, datal), 'C2HData data digest').toBe(p.readUInt32LE(pdo + datal));
+        const cid = p.readUInt16LE(8);
+        got.set(cid, [...(got.get(cid) ?? []), Buffer.from(p.subarray(pdo, pdo + datal))]);
+      }
+      for (let i = 0; i < N; i++) {
+        const d = Buffer.concat(got.get(cids[i]!) ?? []);
+        expect(Buffer.compare(d, Buffer.from(old.subarray(i * LEN, (i + 1) * LEN))), `read ${i} carries the data as it was`).toBe(0);
+      }
+      // And the write did land.
+      const back = await q2.cmd(ioSqe(q2.cid(), 0x02, 1, SLBA0 + (N - 1) * NLB, NLB, BS));
+      expect(Buffer.compare(back.data, Buffer.from(fresh))).toBe(0);
+    });
+  }
 });
 
 describe('--allow-host', () => {

@@ -287,6 +287,57 @@ describe('PduSendQueue over a socket', () => {
     }
   });
 
+  it('lent payloads: keepLent() before the lender changes its memory keeps what is unsent intact (digests too); without it the stream carries the change', () => {
+    const run = (keep: boolean): { same: boolean; kept: number } => {
+      const l = native.tcpListen('127.0.0.1', 0, 1);
+      const c = native.tcpConnect('127.0.0.1', native.localPort(l), 2000);
+      let s = -1;
+      for (let i = 0; i < 1000 && s < 0; i++) { s = native.accept(l); if (s < 0) native.pollFd(l, 1, 10); }
+      try {
+        native.setSocketBuffers(c, 4096, 0);
+        native.setSocketBuffers(s, 0, 4096);
+        const q = new PduSendQueue(1024, 8);
+        q.configure(true, true, 76, 28);
+        const ref = new PduSendQueue(1 << 20, 4096);
+        ref.configure(true, true, 76, 28);
+        const mem = Uint8Array.from({ length: 1 << 20 }, (_, i) => (i * 31 + 7) & 0xff);
+        const orig = mem.slice();
+        let listed = 0, kept = 0;
+        for (let i = 0; i < 16; i++) {
+          const off = i * 40_000, len = 32_768;
+          q.beginDataPdu(PduType.C2HData, PduFlags.LAST_PDU, i, 0, 0, len);
+          if (q.payloadLent(mem, off, len)) { listed++; q.lentListed = true; }
+          q.endDataPdu();
+          ref.beginDataPdu(PduType.C2HData, PduFlags.LAST_PDU, i, 0, 0, len);
+          ref.payload(orig, off, len);
+          ref.endDataPdu();
+          expect(q.flush(c)).toBeGreaterThanOrEqual(0); // the socket takes a little: the rest stays lent
+          // The lender is about to write: the unsent lent bytes are copied first (or not, to show why).
+          if (keep) { kept += q.lentSegments; q.keepLent(); q.lentListed = false; expect(q.lentSegments).toBe(0); }
+          mem.fill(0xee, off, off + len);
+        }
+        expect(listed).toBeGreaterThan(0);
+        const want = ref.take();
+        const got: Uint8Array[] = [];
+        const rb = new Uint8Array(65536);
+        let received = 0;
+        for (let i = 0; i < 10_000 && (q.pendingBytes > 0 || received < want.length); i++) {
+          if (q.pendingBytes > 0) expect(q.flush(c)).toBeGreaterThanOrEqual(0);
+          const n = native.recv(s, rb, 0, rb.length);
+          if (n > 0) { got.push(rb.slice(0, n)); received += n; } else native.pollFd(s, 1, 5);
+        }
+        expect(received).toBe(want.length);
+        return { same: Buffer.compare(Buffer.concat(got), want) === 0, kept };
+      } finally {
+        for (const fd of [c, s, l]) if (fd >= 0) native.close(fd);
+      }
+    };
+    const kept = run(true);
+    expect(kept.kept).toBeGreaterThan(0); // lent bytes were still unsent when the memory changed
+    expect(kept.same).toBe(true);
+    expect(run(false).same).toBe(false);
+  });
+
   it('reuses its header arena as a ring when the queue never empties (no growth)', () => {
     const l = native.tcpListen('127.0.0.1', 0, 1);
     const c = native.tcpConnect('127.0.0.1', native.localPort(l), 2000);

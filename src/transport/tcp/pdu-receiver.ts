@@ -104,6 +104,8 @@ export class PduReceiver {
   drained = false;
   /** A malformed PDU stopped processing (fes/fei/error/offendingHeader say why), or abort() was called. */
   get failed(): boolean { return this.state === S_ERROR; }
+  /** In the middle of a payload that lands in a destination given with into(). */
+  get landingInPlace(): boolean { return this.state === S_DATA && this.dest !== null; }
   /** Between PDUs (nothing of a PDU received yet). */
   get atBoundary(): boolean { return this.state === S_CH && this.wr === this.rd; }
 

@@ -7,7 +7,9 @@
 // stopped at. Consecutive arena pieces (e.g. 32 CapsuleResps) merge into one segment.
 //
 // A referenced payload must stay unchanged until flush() has sent it (pendingBytes back to 0 or the
-// segment passed): callers own that guarantee (see the host's and the target's notes).
+// segment passed): callers own that guarantee (see the host's and the target's notes). A *lent*
+// payload (payloadLent) is memory its owner may want to change before then: the owner calls
+// keepLent() first, which copies whatever of it is still unsent into the queue's own memory.
 import { native } from '../../native/index.js';
 import { encodeCqe } from '../../nvme/cqe.js';
 import { crc32c } from '../../util/crc32c.js';
@@ -51,12 +53,23 @@ export class PduSendQueue {
   // Data PDU being built (beginDataPdu .. endDataPdu).
   private dataFirstSeg = 0;
 
+  /** Per segment: 1 when it is lent memory (payloadLent) not yet copied by keepLent(). */
+  private lent: Uint8Array;
+  /** Lent segments queued (some may be partly sent). */
+  lentSegments = 0;
+  /** Set by the owner of lent memory while it tracks this queue (see keepLent). */
+  lentListed = false;
+  /** Where keepLent() copies lent data: a bump allocator, reset when the queue drains. */
+  private keep = new Uint8Array(0);
+  private keepPos = 0;
+
   constructor(arenaBytes = 64 * 1024, segments = 256) {
     this.arena = new Uint8Array(arenaBytes);
     this.adv = new DataView(this.arena.buffer);
     this.aLimit = arenaBytes;
     this.bufs = new Array<Uint8Array | null>(segments).fill(null);
     this.desc = new Float64Array(segments * 2);
+    this.lent = new Uint8Array(segments);
   }
 
   /** Sets the negotiated digests and the peer's PDU data alignment (0's based dwords). */
@@ -98,6 +111,7 @@ export class PduSendQueue {
     this.bufs[t] = buf;
     this.desc[2 * t] = off;
     this.desc[2 * t + 1] = len;
+    this.lent[t] = 0;
   }
 
   private growSegments(): void {
@@ -106,14 +120,18 @@ export class PduSendQueue {
       for (let i = 0; i < live; i++) this.bufs[i] = this.bufs[this.head + i]!;
       for (let i = live; i < this.tail; i++) this.bufs[i] = null;
       this.desc.copyWithin(0, 2 * this.head, 2 * this.tail);
+      this.lent.copyWithin(0, this.head, this.tail);
     } else {
       const n = this.bufs.length * 2;
       const nb = new Array<Uint8Array | null>(n).fill(null);
       for (let i = 0; i < live; i++) nb[i] = this.bufs[this.head + i]!;
       const nd = new Float64Array(n * 2);
       nd.set(this.desc.subarray(2 * this.head, 2 * this.tail));
+      const nl = new Uint8Array(n);
+      nl.set(this.lent.subarray(this.head, this.tail));
       this.bufs = nb;
       this.desc = nd;
+      this.lent = nl;
     }
     this.dataFirstSeg -= this.head;
     this.tail = live;
@@ -187,11 +205,7 @@ export class PduSendQueue {
     this.sentBytes += n;
     this.pendingBytes -= n;
     if (this.pendingBytes === 0) {
-      for (let i = this.head; i < this.tail; i++) this.bufs[i] = null;
-      this.head = this.tail = 0;
-      this.aPos = 0;
-      this.aLimit = this.arena.length;
-      this.midPdu = false;
+      this.discard();
       return;
     }
     let h = this.head;
@@ -205,6 +219,7 @@ export class PduSendQueue {
       }
       n -= l;
       this.bufs[h] = null;
+      if (this.lent[h] === 1) { this.lent[h] = 0; this.lentSegments--; }
       h++;
     }
     this.head = h;
@@ -213,12 +228,48 @@ export class PduSendQueue {
 
   /** Forgets everything queued (the connection is going away). */
   discard(): void {
-    for (let i = this.head; i < this.tail; i++) this.bufs[i] = null;
+    for (let i = this.head; i < this.tail; i++) { this.bufs[i] = null; this.lent[i] = 0; }
     this.head = this.tail = 0;
     this.pendingBytes = 0;
     this.aPos = 0;
     this.aLimit = this.arena.length;
     this.midPdu = false;
+    this.lentSegments = 0;
+    this.keepPos = 0;
+  }
+
+  /**
+   * Copies the unsent part of every lent segment into the queue's own memory, so that the lender may
+   * change its memory now. The data digest, already computed over the lent bytes, stays right.
+   */
+  keepLent(): void {
+    if (this.lentSegments === 0) return;
+    for (let i = this.head; i < this.tail && this.lentSegments > 0; i++) {
+      if (this.lent[i] !== 1) continue;
+      const len = this.desc[2 * i + 1]!;
+      const o = this.keepRoom(len);
+      native.copy(this.keep, o, this.bufs[i]!, this.desc[2 * i]!, len);
+      this.bufs[i] = this.keep;
+      this.desc[2 * i] = o;
+      this.lent[i] = 0;
+      this.lentSegments--;
+    }
+  }
+
+  /** len bytes of keep memory (kept copies are queued in order, so the buffer is only reused once drained). */
+  private keepRoom(len: number): number {
+    if (this.keepPos + len > this.keep.length) {
+      let inUse = false;
+      for (let i = this.head; i < this.tail; i++) if (this.bufs[i] === this.keep) { inUse = true; break; }
+      if (inUse || len > this.keep.length) {
+        // A new buffer; the old one lives on in the segments that still reference it.
+        this.keep = new Uint8Array(Math.max(this.keep.length, 4 * len, 256 * 1024));
+      }
+      this.keepPos = 0;
+    }
+    const o = this.keepPos;
+    this.keepPos = o + len;
+    return o;
   }
 
   /** Copies out everything queued and empties the queue (tests and blocking setup paths; allocates). */
@@ -304,6 +355,19 @@ export class PduSendQueue {
   /** Data of the PDU being built, by reference. */
   payload(buf: Uint8Array, off: number, len: number): void {
     this.ref(buf, off, len);
+  }
+
+  /**
+   * Data of the PDU being built, by reference to memory its owner may change before it is sent: the
+   * owner calls keepLent() before it does. Returns true when this is the queue's first lent segment
+   * since it was last listed (the owner lists the queue then).
+   */
+  payloadLent(buf: Uint8Array, off: number, len: number): boolean {
+    if (len <= 0) return false;
+    this.ref(buf, off, len);
+    this.lent[this.tail - 1] = 1;
+    this.lentSegments++;
+    return !this.lentListed;
   }
 
   /** Data of the PDU being built, copied into the arena (the source may change before it is sent). */
