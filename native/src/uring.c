@@ -417,10 +417,12 @@ napi_value nv_fn_uring_pass(napi_env env, napi_callback_info info) {
       }
     }
   } else {
-    /* Completions that found the CQ ring full wait in the kernel (IORING_FEAT_NODROP) until an enter
-     * with GETEVENTS moves them over; the kernel flags that in the SQ ring's flags. */
-    bool overflow = maxOut > 0 && (*(volatile unsigned *)r->sq_flags & IORING_SQ_CQ_OVERFLOW) != 0;
-    bool reap = (iopoll && maxOut > 0 && cq_ready(r) == 0) || overflow;
+    /* Enter to reap when the kernel flags, in the SQ ring's flags, completions that wait for us:
+     * ones that found the CQ ring full (IORING_FEAT_NODROP keeps them until an enter with GETEVENTS),
+     * or deferred completion work (IORING_SETUP_DEFER_TASKRUN runs it only in such an enter). */
+    unsigned sqf = *(volatile unsigned *)r->sq_flags;
+    bool waiting = maxOut > 0 && (sqf & (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN)) != 0;
+    bool reap = (iopoll && maxOut > 0 && cq_ready(r) == 0) || waiting;
     if (r->unsubmitted > 0 || reap) {
       unsigned want = r->unsubmitted;
       int ret = sys_enter(r->fd, want, 0, reap ? IORING_ENTER_GETEVENTS : 0, NULL, 0);

@@ -31,8 +31,21 @@ export interface UringAddon {
 export const IORING_SETUP_IOPOLL = 1 << 0;
 export const IORING_SETUP_SQPOLL = 1 << 1;
 export const IORING_SETUP_CLAMP = 1 << 4;
+export const IORING_SETUP_COOP_TASKRUN = 1 << 8;
+export const IORING_SETUP_TASKRUN_FLAG = 1 << 9;
 export const IORING_SETUP_SQE128 = 1 << 10;
 export const IORING_SETUP_CQE32 = 1 << 11;
+export const IORING_SETUP_SINGLE_ISSUER = 1 << 12;
+export const IORING_SETUP_DEFER_TASKRUN = 1 << 13;
+/**
+ * Completion work (an O_DIRECT read finishing in interrupt context) runs only when the ring's thread
+ * asks for completions, instead of interrupting that thread (an IPI) while it runs a busy loop; the
+ * kernel sets IORING_SQ_TASKRUN in the SQ ring flags while such work waits, so a pass enters the
+ * kernel only when there is something to reap. fio sets the same. Linux 6.1+; the ring then belongs
+ * to the thread that made it.
+ */
+export const IORING_SETUP_DEFERRED = IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SINGLE_ISSUER
+  | IORING_SETUP_DEFER_TASKRUN;
 
 export const IORING_OP_NOP = 0;
 export const IORING_OP_FSYNC = 3;
@@ -83,7 +96,14 @@ export class UringRing {
     if (opts.iopoll) flags |= IORING_SETUP_IOPOLL;
     if (opts.sqpoll) flags |= IORING_SETUP_SQPOLL;
     if (opts.bigEntries) flags |= IORING_SETUP_SQE128 | IORING_SETUP_CQE32;
-    this.handle = n.uringSetup(opts.entries, flags, opts.sqThreadIdleMs ?? 1000);
+    let handle = -1;
+    if (!opts.sqpoll) {
+      // Older kernels refuse the deferred task-run flags with EINVAL: then without them.
+      try { handle = n.uringSetup(opts.entries, flags | IORING_SETUP_DEFERRED, opts.sqThreadIdleMs ?? 1000); flags |= IORING_SETUP_DEFERRED; }
+      catch (e) { if ((e as NodeJS.ErrnoException).code !== 'EINVAL') throw e; }
+    }
+    if (handle < 0) handle = n.uringSetup(opts.entries, flags, opts.sqThreadIdleMs ?? 1000);
+    this.handle = handle;
     const [sq, cq] = n.uringInfo(this.handle);
     this.sqEntries = sq;
     this.cqEntries = cq;
