@@ -5,7 +5,8 @@
 // Target CPU comes from /proc/PID/stat (whole process) between the first and the last progress line of
 // the measured phase; I/Os over the same interval from the run's timeline. Prints µs/IO per run and
 // the median ratio built-in / SPDK (goal ≤ 0.5).
-//   node bench/target-cpu-vs-spdk.mjs [--runs 3] [--seconds 10] [--rate 40000] [--spin-us N]
+// Also prints each run's mean and p99 latency: --coalesce-us trades latency for fewer wake-ups.
+//   node bench/target-cpu-vs-spdk.mjs [--runs 3] [--seconds 10] [--rate 40000] [--spin-us N] [--coalesce-us N]
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ const runs = Number(argValue('--runs', '3'));
 const seconds = Number(argValue('--seconds', '10'));
 const rate = Number(argValue('--rate', '40000'));
 const spinUs = argValue('--spin-us', undefined);
+const coalesceUs = argValue('--coalesce-us', undefined);
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const spdk = fileURLToPath(new URL('../../shared/peers/spdk.sh', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'nvmf-perf-bench-'));
@@ -51,7 +53,8 @@ function waitReady(child, what) {
 
 async function startBuiltin() {
   const args = [cli, 'target', '--listen', '127.0.0.1:0', '--interrupt-mode', '--ns', `file:${file}`, '--block-size', '4096',
-    '--reactor-mask', '1', ...(spinUs !== undefined ? ['--spin-us', spinUs] : [])];
+    '--reactor-mask', '1', ...(spinUs !== undefined ? ['--spin-us', spinUs] : []),
+    ...(coalesceUs !== undefined ? ['--coalesce-us', coalesceUs] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const trid = await waitReady(child, 'nvmf-perf target');
   return { trid, pid: child.pid, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
@@ -93,8 +96,9 @@ function measure(t, label) {
       if (n < 3) { reject(new Error('too few progress lines to measure')); return; }
       // Interval from run line 0 to run line n-1: timeline points 1..n-1.
       const ios = res.timeline.slice(1, n).reduce((s, p) => s + p.iops * p.intervalSec, 0);
+      const p99 = res.latency.percentiles.find((p) => p.percentile === 99)?.us ?? NaN;
       resolve({ usPerIo: (cpuAtRunLine[n - 1] - cpuAtRunLine[0]) / 1e3 / ios, iops: res.total.total.iops,
-        sustained: res.rate ? res.rate.sustained : true });
+        sustained: res.rate ? res.rate.sustained : true, avgUs: res.total.total.avgUs, p99 });
     });
   });
 }
@@ -112,7 +116,7 @@ try {
         const m = await measure(t, kind);
         rows[kind].push(m);
         console.log(`run ${r + 1} ${kind === 'ours' ? 'built-in target' : 'SPDK nvmf_tgt  '}: target ${m.usPerIo.toFixed(2)} us/IO  `
-          + `${fmt(m.iops)} IOPS${m.sustained ? '' : ' (rate NOT sustained)'}`);
+          + `${fmt(m.iops)} IOPS${m.sustained ? '' : ' (rate NOT sustained)'}  latency mean ${m.avgUs.toFixed(1)} us p99 ${m.p99.toFixed(1)} us`);
       } finally {
         await t.stop();
       }
@@ -120,8 +124,9 @@ try {
   }
   const ratios = rows.ours.map((o, i) => o.usPerIo / rows.spdk[i].usPerIo);
   console.log(`\n${fmt(rate)} IOPS offered, 4 KiB randread QD32, interrupt-mode targets on core 1, file/AIO on /dev/shm, ${runs} alternating runs of ${seconds} s:`);
-  console.log(`  built-in target  median ${median(rows.ours.map((x) => x.usPerIo)).toFixed(2)} us/IO`);
-  console.log(`  SPDK nvmf_tgt    median ${median(rows.spdk.map((x) => x.usPerIo)).toFixed(2)} us/IO`);
+  const lat = (k) => `p99 ${median(rows[k].map((x) => x.p99)).toFixed(1)} us, mean ${median(rows[k].map((x) => x.avgUs)).toFixed(1)} us`;
+  console.log(`  built-in target${coalesceUs !== undefined ? ` (--coalesce-us ${coalesceUs})` : ''}  median ${median(rows.ours.map((x) => x.usPerIo)).toFixed(2)} us/IO, ${lat('ours')}`);
+  console.log(`  SPDK nvmf_tgt    median ${median(rows.spdk.map((x) => x.usPerIo)).toFixed(2)} us/IO, ${lat('spdk')}`);
   console.log(`  built-in / SPDK: median ratio ${median(ratios).toFixed(2)} (per run: ${ratios.map((x) => x.toFixed(2)).join(', ')}; goal <= 0.5)`);
 } finally {
   rmSync(file, { force: true });

@@ -35,6 +35,7 @@ export function registerTargetCommand(program: Command): void {
     .option('--max-io-size <bytes>', `largest transfer per command (MDTS) and H2CData PDU (MAXH2CDATA), power of two (default ${TARGET_DEFAULTS.maxIoSize / 1024} KiB, as SPDK)`)
     .option('--reactor-mask <mask>', 'reactor CPUs: hex mask 0x3 or list 0-1,3, one pinned reactor thread each (default: the last allowed CPU)')
     .option('--interrupt-mode', 'reactors sleep in epoll_wait when idle instead of spinning (idle target ≈ 0% CPU)')
+    .option('--coalesce-us <us>', 'with --interrupt-mode: after a busy pass, sleep this many µs on a timer before looking at the sockets again, so I/Os arriving meanwhile share one wake-up (interrupt coalescing: fewer wake-ups, up to this much more latency; default 0 = off)')
     .option('--spin-us <us>', 'with --interrupt-mode: keep polling this many µs after the last pass that did work before sleeping (0 = sleep at once; default 50)')
     .option('--file-io <how>', 'file namespaces: uring (reads, writes and flushes through each reactor\'s io_uring; the reactor never blocks on the file) or sync (pread/pwrite on the reactor thread); default uring, sync when io_uring cannot be set up')
     .option('--serial <sn>', 'Identify serial number, up to 20 characters (default: derived from the subsystem NQN)')

@@ -7,6 +7,9 @@ import { parseCoreMask } from '../util/cpu-mask.js';
 import { validateNqn } from '../util/nqn.js';
 import { DEFAULT_SPIN_US, MAX_SPIN_US } from '../util/adaptive-wait.js';
 
+/** Upper bound for --coalesce-us (NVMe's aggregation time field tops out at 25.5 ms). */
+export const MAX_COALESCE_US = 25_500;
+
 export type NamespaceConfig =
   | { kind: 'ram'; sizeBytes: number }
   | { kind: 'null'; sizeBytes: number }
@@ -44,6 +47,13 @@ export interface TargetConfig {
   fileIo: 'uring' | 'sync';
   /** Interrupt mode: µs a reactor keeps polling after its last busy pass before it sleeps. */
   spinUs: number;
+  /**
+   * Interrupt coalescing (interrupt mode): after a pass that did work and drained every socket, sleep
+   * this many µs on a timer, deaf to sockets, before the next pass, so that I/Os arriving meanwhile are
+   * handled in one wake-up (as NVMe's Interrupt Coalescing aggregation time or a NIC's rx-usecs; Linux
+   * NAPI's gro_flush_timeout). Trades up to this much latency for fewer wake-ups. 0 = off.
+   */
+  coalesceUs: number;
   /** Identify SN; undefined = derived from the subsystem NQN. */
   serial?: string;
   model: string;
@@ -97,6 +107,7 @@ export function targetConfig(over: Partial<TargetConfig> = {}, allowedCpus?: num
     interruptMode: over.interruptMode ?? false,
     fileIo: over.fileIo ?? 'uring',
     spinUs: over.spinUs ?? DEFAULT_SPIN_US,
+    coalesceUs: over.coalesceUs ?? 0,
     serial: over.serial,
     model: over.model ?? TARGET_DEFAULTS.model,
     logLevel: over.logLevel ?? 'warn',
@@ -125,6 +136,7 @@ export interface TargetFlags {
   reactorMask?: string;
   interruptMode?: boolean;
   spinUs?: string;
+  coalesceUs?: string;
   fileIo?: string;
   serial?: string;
   model?: string;
@@ -299,6 +311,13 @@ export function parseTargetFlags(flags: TargetFlags, allowedCpus: number[], usab
     if (!(v <= MAX_SPIN_US)) throw bad('spin-us', flags.spinUs, `expected an integer from 0 to ${MAX_SPIN_US} (µs)`);
     spinUs = v;
   }
+  let coalesceUs = 0;
+  if (flags.coalesceUs !== undefined) {
+    if (flags.interruptMode !== true) throw bad('coalesce-us', flags.coalesceUs, 'applies only with --interrupt-mode (poll-mode reactors never sleep)');
+    const v = /^\d+$/.test(flags.coalesceUs) ? Number(flags.coalesceUs) : NaN;
+    if (!(v <= MAX_COALESCE_US)) throw bad('coalesce-us', flags.coalesceUs, `expected an integer from 0 to ${MAX_COALESCE_US} (µs)`);
+    coalesceUs = v;
+  }
   if (flags.fileIo !== undefined && flags.fileIo !== 'uring' && flags.fileIo !== 'sync') throw bad('file-io', flags.fileIo, 'expected uring or sync');
   const fileIo = flags.fileIo === 'sync' ? 'sync' : 'uring';
   const serial = flags.serial === undefined ? undefined : checkIdString('serial', flags.serial, 20);
@@ -306,6 +325,6 @@ export function parseTargetFlags(flags: TargetFlags, allowedCpus: number[], usab
 
   return targetConfig({
     listen, subnqn, namespaces, blockSize, allowHosts, maxQueueDepth, inCapsuleDataSize, maxIoSize,
-    reactorCpus, interruptMode: flags.interruptMode === true, fileIo, spinUs, serial, model,
+    reactorCpus, interruptMode: flags.interruptMode === true, fileIo, spinUs, coalesceUs, serial, model,
   }, allowedCpus);
 }

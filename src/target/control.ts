@@ -30,6 +30,8 @@ export const STATS_FIELDS = {
   FILE_RING: 23, FILE_RING_COMPLETIONS: 24, FILE_RING_ORPHANED: 25,
   /** Ring slots taken (in the kernel, or holding write data still arriving). */
   FILE_RING_SLOTS_USED: 26,
+  /** --coalesce-us: timed sleeps taken after a busy pass instead of spinning or waiting for a socket. */
+  COALESCED_SLEEPS: 27,
 } as const;
 const STATS_STRIDE = 32;
 
@@ -78,6 +80,8 @@ export interface ReactorStats {
   fileRingOrphaned: number;
   /** Ring slots taken now (0 when no file I/O is in flight: nothing leaked). */
   fileRingSlotsUsed: number;
+  /** --coalesce-us: timed sleeps after busy passes (interrupt coalescing). */
+  coalescedSleeps: number;
 }
 
 export class ControlBlock {
@@ -177,7 +181,7 @@ export class ControlBlock {
       ioCommands: s[F.IO_COMMANDS]!, eventfdWakeups: s[F.EVENTFD_WAKEUPS]!, socketWakeups: s[F.SOCKET_WAKEUPS]!,
       connBufferMax: s[F.CONN_BUFFER_MAX]!, fileRing: s[F.FILE_RING] === 1,
       fileRingCompletions: s[F.FILE_RING_COMPLETIONS]!, fileRingOrphaned: s[F.FILE_RING_ORPHANED]!,
-      fileRingSlotsUsed: s[F.FILE_RING_SLOTS_USED]! };
+      fileRingSlotsUsed: s[F.FILE_RING_SLOTS_USED]!, coalescedSleeps: s[F.COALESCED_SLEEPS]! };
   }
 
   /** Reactors add their SMART deltas every few ms (BigInt conversion there, not per I/O). */

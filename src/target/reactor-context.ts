@@ -24,6 +24,8 @@ export interface ReactorParams {
   fileIo: 'uring' | 'sync';
   /** Interrupt mode: spin window (µs) after the last busy pass before sleeping. */
   spinUs: number;
+  /** Interrupt mode: after a busy pass, sleep this long on a timer before looking again (0 = off). */
+  coalesceUs: number;
   limits: ControllerLimits;
   maxIoQueues: number;
   /** KATO given to a discovery controller connected with KATO 0 (ms). */

@@ -68,6 +68,10 @@ export class Reactor implements ReactorContext {
   fileRing: FileIoRing | null = null;
   private fileRingFailed = false;
   readonly lentReads: LentReads | null;
+  /** --coalesce-us in ms (0 = off), and the epoll set of a coalescing sleep: the wake eventfd only. */
+  private readonly coalesceMs: number;
+  private cepfd = -1;
+  private coalescedSleeps = 0;
 
   constructor(readonly params: ReactorParams) {
     this.index = params.index;
@@ -83,6 +87,11 @@ export class Reactor implements ReactorContext {
     if (params.interruptMode) {
       this.epfd = native.epollCreate();
       native.epollCtl(this.epfd, EPOLL_CTL_ADD, this.wakeFd, EPOLLIN, WAKE_TAG);
+    }
+    this.coalesceMs = params.interruptMode ? params.coalesceUs / 1000 : 0;
+    if (this.coalesceMs > 0) {
+      this.cepfd = native.epollCreate();
+      native.epollCtl(this.cepfd, EPOLL_CTL_ADD, this.wakeFd, EPOLLIN, WAKE_TAG);
     }
     if (params.namespaces.some((n) => n.kind === 'file')) this.openFileRing();
   }
@@ -185,7 +194,11 @@ export class Reactor implements ReactorContext {
         this.housekeeping(now);
         nextTick = now + TICK_NS;
       }
-      if (sleepNow) this.sleep(now);
+      // Interrupt coalescing: a busy pass that drained every socket waits out the coalescing time on a
+      // timer, deaf to sockets, so that what arrives meanwhile is handled in one pass; an empty pass
+      // after that spins and sleeps as usual.
+      if (work > 0 && quiet && this.coalesceMs > 0) this.coalesce(now);
+      else if (sleepNow) this.sleep(now);
     }
     this.shutdown();
   }
@@ -319,6 +332,7 @@ export class Reactor implements ReactorContext {
     s[F.SPIN_WINDOWS] = w.spinWindows;
     s[F.SPIN_HITS] = w.spinHits;
     s[F.PASSES] = w.passes;
+    s[F.COALESCED_SLEEPS] = this.coalescedSleeps;
   }
 
   /** Interrupt mode: block until a socket or the eventfd is ready, or the next deadline (none: no limit). */
@@ -382,12 +396,33 @@ export class Reactor implements ReactorContext {
     this.nowNs = t;
   }
 
+  /** A timed sleep of coalesceMs; only the reactor's eventfd (stop, new connection, another reactor) ends it early. */
+  private coalesce(now: number): void {
+    if (now - this.cpuPublishedNs >= CPU_PUBLISH_NS) this.publishStats(now);
+    this.stats[STATS_FIELDS.SLEEPING_SINCE] = now;
+    const n = native.epollWait(this.cepfd, this.events, this.coalesceMs);
+    this.stats[STATS_FIELDS.SLEEPING_SINCE] = 0;
+    if (n > 0) {
+      native.eventfdRead(this.wakeFd);
+      this.eventfdWakeups++;
+      this.forceTick = true;
+    }
+    this.coalescedSleeps++;
+    const t = this.wait.now();
+    this.wait.slept(now, t, n);
+    this.nowNs = t;
+  }
+
   private shutdown(): void {
     for (const c of this.conns) c.close('target stopping');
     this.conns.length = 0;
     if (this.epfd >= 0) {
       try { native.close(this.epfd); } catch { /* gone */ }
       this.epfd = -1;
+    }
+    if (this.cepfd >= 0) {
+      try { native.close(this.cepfd); } catch { /* gone */ }
+      this.cepfd = -1;
     }
     this.nvm.close();
     if (this.fileRing !== null) { this.fileRing.close(); this.fileRing = null; }

@@ -26,6 +26,8 @@ export function targetRpcMethods(t: RunningTarget): Record<string, RpcHandler> {
         spin_windows: s.spinWindows,
         spin_hits: s.spinHits,
         spin_us: t.config.interruptMode ? t.config.spinUs : 0,
+        coalesce_us: t.config.interruptMode ? t.config.coalesceUs : 0,
+        coalesced_sleeps: s.coalescedSleeps,
         passes: s.passes,
         cpu_ns: Math.round(s.cpuNs),
         connections: s.connections,

@@ -189,7 +189,7 @@ export async function startTarget(config: TargetConfig): Promise<RunningTarget> 
     const readies: Promise<void>[] = [];
     config.reactorCpus.forEach((cpu, index) => {
       const params: ReactorParams = {
-        index, cpu, interruptMode: config.interruptMode, fileIo: config.fileIo, spinUs: config.spinUs,
+        index, cpu, interruptMode: config.interruptMode, fileIo: config.fileIo, spinUs: config.spinUs, coalesceUs: config.coalesceUs,
         limits: { maxQueueDepth: config.maxQueueDepth, inCapsuleDataSize: config.inCapsuleDataSize, maxIoSize: config.maxIoSize },
         maxIoQueues: config.maxIoQueues, discoveryKatoMs: config.discoveryKatoMs, stalledDropMs: config.stalledDropMs, logLevel: config.logLevel, subsystem, namespaces: shared, listeners,
         startedAtMs, controlSab: control.sab, registrySab: registry.sab, wakeFds: [...wakeFds], reactors: n,

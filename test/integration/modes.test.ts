@@ -34,7 +34,7 @@ describe('reactor accounting on the initiator', () => {
   });
 });
 
-interface ReactorReply { reactors: Array<{ busy: number; idle: number; spin: number; sleep: number; sleeps: number; wakeups: number; passes: number }> }
+interface ReactorReply { reactors: Array<{ busy: number; idle: number; spin: number; sleep: number; sleeps: number; wakeups: number; passes: number; coalesce_us: number; coalesced_sleeps: number }> }
 
 // The CPU an idle target uses is measured by bench/idle-cpu.mjs; here the behaviour behind it, from
 // the reactor's own counters: in interrupt mode every loop pass ends in epoll_wait and nothing wakes
@@ -129,6 +129,37 @@ describe('spin window (counters)', () => {
     expect(w.sleeps).toBeGreaterThanOrEqual(10);
     expect(w.timeouts).toBeGreaterThan(w.wakeups);
   });
+});
+
+describe('interrupt coalescing on the target (counters)', () => {
+  // QD 8 closed loop: while the reactor waits out its coalescing time, the host gets the answers and
+  // sends the next commands, so each coalesced pass finds several; with no coalescing every command
+  // batch is handled as it arrives (the counter stays 0).
+  it('--coalesce-us 500: busy passes end in timed sleeps that gather several commands each', async () => {
+    for (const us of [500, 0]) {
+      const sock = join(dir, `coalesce-${us}.sock`);
+      const t = await launchBuiltinTarget({ namespaces: ['ram:64MiB'], reactorCores: [1], interruptMode: true,
+        extraArgs: ['--rpc-socket', sock, '--coalesce-us', String(us)] });
+      const c = new JsonRpcClient(sock);
+      try {
+        const a = ((await c.call('framework_get_reactors')) as ReactorReply).reactors[0]!;
+        const { result } = perf(['-q', '8', '-s', '4096', '-w', 'randread', '-t', '2', '-c', '0x1', '-r', t.trid]);
+        const b = ((await c.call('framework_get_reactors')) as ReactorReply).reactors[0]!;
+        expect(b.coalesce_us).toBe(us);
+        const ios = result.total.total.ios;
+        expect(ios).toBeGreaterThan(100);
+        const coalesced = b.coalesced_sleeps - a.coalesced_sleeps;
+        if (us === 0) expect(coalesced).toBe(0);
+        else {
+          expect(coalesced).toBeGreaterThan(0);
+          expect(ios / coalesced).toBeGreaterThanOrEqual(2); // commands gathered per coalesced sleep
+        }
+      } finally {
+        c.close();
+        await t.stop();
+      }
+    }
+  }, 120_000);
 });
 
 describe('target RPC', () => {

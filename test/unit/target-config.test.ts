@@ -66,6 +66,14 @@ describe('target flags', () => {
     expect(err({ interruptMode: true, spinUs: '100001' })).toBe('--spin-us "100001": expected an integer from 0 to 100000 (µs)');
   });
 
+  it('--coalesce-us: interrupt mode only, 0 to 25500 µs, default 0 (off)', () => {
+    expect(parseTargetFlags({ interruptMode: true }, CPUS).coalesceUs).toBe(0);
+    expect(parseTargetFlags({ interruptMode: true, coalesceUs: '100' }, CPUS).coalesceUs).toBe(100);
+    expect(err({ coalesceUs: '100' })).toBe('--coalesce-us "100": applies only with --interrupt-mode (poll-mode reactors never sleep)');
+    expect(err({ interruptMode: true, coalesceUs: '25501' })).toBe('--coalesce-us "25501": expected an integer from 0 to 25500 (µs)');
+    expect(err({ interruptMode: true, coalesceUs: '0.5' })).toBe('--coalesce-us "0.5": expected an integer from 0 to 25500 (µs)');
+  });
+
   it('rejects bad values with one line naming flag and value', () => {
     expect(err({ ns: ['ram:12XB'] })).toBe('--ns "ram:12XB": unknown size unit "XB" (use B, KiB, MiB, GiB or TiB)');
     expect(err({ ns: ['disk:1G'] })).toBe('--ns "disk:1G": unknown namespace type "disk" (expected ram:SIZE, null:SIZE or file:PATH)');
