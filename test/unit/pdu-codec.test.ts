@@ -232,12 +232,18 @@ describe('PduReceiver', () => {
   });
 });
 
+/** A connected loopback TCP pair (c connects, s is accepted); close() closes both and the listener. */
+function tcpPair(): { c: number; s: number; close(): void } {
+  const l = native.tcpListen('127.0.0.1', 0, 1);
+  const c = native.tcpConnect('127.0.0.1', native.localPort(l), 2000);
+  let s = -1;
+  for (let i = 0; i < 1000 && s < 0; i++) { s = native.accept(l); if (s < 0) native.pollFd(l, 1, 10); }
+  return { c, s, close: () => { for (const fd of [c, s, l]) if (fd >= 0) native.close(fd); } };
+}
+
 describe('PduSendQueue over a socket', () => {
   it('keeps the byte order through partial sends while more PDUs are queued behind them', () => {
-    const l = native.tcpListen('127.0.0.1', 0, 1);
-    const c = native.tcpConnect('127.0.0.1', native.localPort(l), 2000);
-    let s = -1;
-    for (let i = 0; i < 1000 && s < 0; i++) { s = native.accept(l); if (s < 0) native.pollFd(l, 1, 10); }
+    const { c, s, close } = tcpPair();
     try {
       native.setSocketBuffers(c, 4096, 0);
       native.setSocketBuffers(s, 0, 4096);
@@ -283,16 +289,13 @@ describe('PduSendQueue over a socket', () => {
       expect(Buffer.compare(Buffer.concat(got), want)).toBe(0);
       expect(empties).toBeLessThan(120); // most flushes were partial
     } finally {
-      for (const fd of [c, s, l]) if (fd >= 0) native.close(fd);
+      close();
     }
   });
 
   it('lent payloads: keepLent() before the lender changes its memory keeps what is unsent intact (digests too); without it the stream carries the change', () => {
     const run = (keep: boolean): { same: boolean; kept: number } => {
-      const l = native.tcpListen('127.0.0.1', 0, 1);
-      const c = native.tcpConnect('127.0.0.1', native.localPort(l), 2000);
-      let s = -1;
-      for (let i = 0; i < 1000 && s < 0; i++) { s = native.accept(l); if (s < 0) native.pollFd(l, 1, 10); }
+      const { c, s, close } = tcpPair();
       try {
         native.setSocketBuffers(c, 4096, 0);
         native.setSocketBuffers(s, 0, 4096);
@@ -329,7 +332,7 @@ describe('PduSendQueue over a socket', () => {
         expect(received).toBe(want.length);
         return { same: Buffer.compare(Buffer.concat(got), want) === 0, kept };
       } finally {
-        for (const fd of [c, s, l]) if (fd >= 0) native.close(fd);
+        close();
       }
     };
     const kept = run(true);
@@ -339,10 +342,7 @@ describe('PduSendQueue over a socket', () => {
   });
 
   it('reuses its header arena as a ring when the queue never empties (no growth)', () => {
-    const l = native.tcpListen('127.0.0.1', 0, 1);
-    const c = native.tcpConnect('127.0.0.1', native.localPort(l), 2000);
-    let s = -1;
-    for (let i = 0; i < 1000 && s < 0; i++) { s = native.accept(l); if (s < 0) native.pollFd(l, 1, 10); }
+    const { c, s, close } = tcpPair();
     try {
       const q = new PduSendQueue(1024, 8);
       q.configure(false, false, 72, 24);
@@ -365,7 +365,7 @@ describe('PduSendQueue over a socket', () => {
       expect(partial).toBeGreaterThan(500); // the queue rarely emptied
       expect(q.arena.length).toBe(1024);
     } finally {
-      for (const fd of [c, s, l]) if (fd >= 0) native.close(fd);
+      close();
     }
   });
 });
