@@ -353,7 +353,7 @@ export class Reactor implements ReactorContext {
       }
     }
     // A host that stops reading must still be dropped while we sleep (no periodic wake-up otherwise).
-    for (const seen of this.unsentSince.values()) {
+    if (this.unsentSince.size > 0) for (const seen of this.unsentSince.values()) {
       const ms = Math.max(0, Math.ceil((seen.sinceNs + this.stalledDropNs - now) / 1e6));
       timeoutMs = timeoutMs < 0 ? ms : Math.min(timeoutMs, ms);
     }
