@@ -232,27 +232,37 @@ describe('PduReceiver', () => {
   });
 });
 
-/** A connected loopback TCP pair (c connects, s is accepted); close() closes both and the listener. */
-function tcpPair(): { c: number; s: number; close(): void } {
+/**
+ * A connected loopback TCP pair (c connects, s is accepted); close() closes both and the listener.
+ * tight: 4 KiB send buffer on c and receive buffer on s, so sends are partial.
+ */
+function tcpPair(tight = false): { c: number; s: number; close(): void } {
   const l = native.tcpListen('127.0.0.1', 0, 1);
   const c = native.tcpConnect('127.0.0.1', native.localPort(l), 2000);
   let s = -1;
   for (let i = 0; i < 1000 && s < 0; i++) { s = native.accept(l); if (s < 0) native.pollFd(l, 1, 10); }
+  if (tight && s >= 0) {
+    native.setSocketBuffers(c, 4096, 0);
+    native.setSocketBuffers(s, 0, 4096);
+  }
   return { c, s, close: () => { for (const fd of [c, s, l]) if (fd >= 0) native.close(fd); } };
+}
+
+/** A send queue with both digests on (PDO 76 for capsules, 28 for data PDUs). */
+function digestQueue(arenaBytes: number, segments: number): PduSendQueue {
+  const q = new PduSendQueue(arenaBytes, segments);
+  q.configure(true, true, 76, 28);
+  return q;
 }
 
 describe('PduSendQueue over a socket', () => {
   it('keeps the byte order through partial sends while more PDUs are queued behind them', () => {
-    const { c, s, close } = tcpPair();
+    const { c, s, close } = tcpPair(true);
     try {
-      native.setSocketBuffers(c, 4096, 0);
-      native.setSocketBuffers(s, 0, 4096);
-      const q = new PduSendQueue(1024, 8);
-      q.configure(true, true, 76, 28);
+      const q = digestQueue(1024, 8);
       const data = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 29) & 0xff);
       // What the stream must be: the same PDUs queued on a second queue and taken whole.
-      const ref = new PduSendQueue(1 << 20, 4096);
-      ref.configure(true, true, 76, 28);
+      const ref = digestQueue(1 << 20, 4096);
       const got: Uint8Array[] = [];
       let received = 0, empties = 0;
       const rb = new Uint8Array(65536);
@@ -295,14 +305,10 @@ describe('PduSendQueue over a socket', () => {
 
   it('lent payloads: keepLent() before the lender changes its memory keeps what is unsent intact (digests too); without it the stream carries the change', () => {
     const run = (keep: boolean): { same: boolean; kept: number } => {
-      const { c, s, close } = tcpPair();
+      const { c, s, close } = tcpPair(true);
       try {
-        native.setSocketBuffers(c, 4096, 0);
-        native.setSocketBuffers(s, 0, 4096);
-        const q = new PduSendQueue(1024, 8);
-        q.configure(true, true, 76, 28);
-        const ref = new PduSendQueue(1 << 20, 4096);
-        ref.configure(true, true, 76, 28);
+        const q = digestQueue(1024, 8);
+        const ref = digestQueue(1 << 20, 4096);
         const mem = Uint8Array.from({ length: 1 << 20 }, (_, i) => (i * 31 + 7) & 0xff);
         const orig = mem.slice();
         let listed = 0, kept = 0;
