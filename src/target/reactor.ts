@@ -379,9 +379,7 @@ export class Reactor implements ReactorContext {
     for (let i = 0; i < n; i++) {
       const tag = this.events[2 * i]! >>> 0;
       if (tag === WAKE_TAG) {
-        native.eventfdRead(this.wakeFd);
-        this.eventfdWakeups++;
-        this.forceTick = true; // a controller may have gone away: check epochs now
+        this.woken();
         continue;
       }
       if (tag === RING_TAG) continue; // file I/O completed: the next pass reaps it (and drains the eventfd)
@@ -396,17 +394,20 @@ export class Reactor implements ReactorContext {
     this.nowNs = t;
   }
 
+  /** The reactor's eventfd ended a sleep (stop, new connection, another reactor). */
+  private woken(): void {
+    native.eventfdRead(this.wakeFd);
+    this.eventfdWakeups++;
+    this.forceTick = true; // a controller may have gone away: check epochs now
+  }
+
   /** A timed sleep of coalesceMs; only the reactor's eventfd (stop, new connection, another reactor) ends it early. */
   private coalesce(now: number): void {
     if (now - this.cpuPublishedNs >= CPU_PUBLISH_NS) this.publishStats(now);
     this.stats[STATS_FIELDS.SLEEPING_SINCE] = now;
     const n = native.epollWait(this.cepfd, this.events, this.coalesceMs);
     this.stats[STATS_FIELDS.SLEEPING_SINCE] = 0;
-    if (n > 0) {
-      native.eventfdRead(this.wakeFd);
-      this.eventfdWakeups++;
-      this.forceTick = true;
-    }
+    if (n > 0) this.woken();
     this.coalescedSleeps++;
     const t = this.wait.now();
     this.wait.slept(now, t, n);
