@@ -73,19 +73,22 @@ try {
   console.log(`4 KiB randread on ${file} (${sizeText}), ${sec} s per run, ${pairs} pairs alternating nvmf-perf (--mode ${mode}) / fio (io_uring, direct=1), core ${core}`);
   const summary = [];
   for (const qd of depths) {
-    const a = [], b = [];
+    const a = [], b = [], ratio = [];
     for (let p = 0; p < pairs; p++) {
       const x = runNvmf(qd);
       a.push(x.iops);
       const y = runFio(qd);
       b.push(y.iops);
-      console.log(`  QD${qd} pair ${p + 1}: nvmf-perf ${fmt(x.iops)} IOPS (avg ${fmt(x.avgUs, 1)} us, ${x.path})  fio ${fmt(y.iops)} IOPS (avg ${fmt(y.avgUs, 1)} us)`);
+      ratio.push(x.iops / y.iops);
+      console.log(`  QD${qd} pair ${p + 1}: nvmf-perf ${fmt(x.iops)} IOPS (avg ${fmt(x.avgUs, 1)} us, ${x.path})  fio ${fmt(y.iops)} IOPS (avg ${fmt(y.avgUs, 1)} us)  ratio ${(x.iops / y.iops).toFixed(2)}`);
     }
-    summary.push({ qd, nvmf: median(a), fio: median(b) });
+    summary.push({ qd, nvmf: median(a), fio: median(b), ratio: median(ratio), ratios: ratio });
   }
-  console.log('\nmedians:');
+  // The ratio quoted is the median of the per-pair ratios (each pair ran back to back, so a slow phase
+  // of the machine hits both tools of a pair alike), not the ratio of the two medians.
+  console.log('\nmedians (ratio: median of the per-pair ratios nvmf-perf / fio):');
   for (const s of summary) {
-    console.log(`  QD${String(s.qd).padEnd(3)} nvmf-perf ${fmt(s.nvmf).padStart(9)} IOPS   fio ${fmt(s.fio).padStart(9)} IOPS   ratio ${(s.nvmf / s.fio).toFixed(2)}x`);
+    console.log(`  QD${String(s.qd).padEnd(3)} nvmf-perf ${fmt(s.nvmf).padStart(9)} IOPS   fio ${fmt(s.fio).padStart(9)} IOPS   ratio ${s.ratio.toFixed(2)}x  (pairs: ${s.ratios.map((r) => r.toFixed(2)).join(' ')})`);
   }
 } finally {
   rmSync(out, { recursive: true, force: true });

@@ -67,6 +67,7 @@ typedef struct nv_ring {
   unsigned cq_mask, cq_entries;
   uint8_t *cqes;
   unsigned unsubmitted; /* SQEs in the ring the kernel has not been told about */
+  int efd;              /* the registered eventfd, or -1 */
   int nbufs;
   uint8_t *buf_addr[MAX_BUFS];
   size_t buf_len[MAX_BUFS];
@@ -120,6 +121,7 @@ napi_value nv_fn_uring_setup(napi_env env, napi_callback_info info) {
   nv_ring *r = calloc(1, sizeof *r);
   if (!r) return nv_throw_errno(env, ENOMEM, NULL, "io_uring_setup");
   r->fd = -1;
+  r->efd = -1;
   int fd = sys_setup(entries, &p);
   if (fd < 0) {
     int e = errno;
@@ -290,6 +292,7 @@ napi_value nv_fn_uring_register_eventfd(napi_env env, napi_callback_info info) {
   if (!r || !nv_int32(env, argv[1], "efd", &efd)) return NULL;
   if (sys_register(r->fd, IORING_REGISTER_EVENTFD, &efd, 1) < 0)
     return nv_throw_errno(env, errno, "io_uring_register", "IORING_REGISTER_EVENTFD");
+  r->efd = efd;
   return nv_undefined(env);
 }
 
@@ -408,6 +411,7 @@ napi_value nv_fn_uring_pass(napi_env env, napi_callback_info info) {
 
   bool iopoll = (r->setup_flags & IORING_SETUP_IOPOLL) != 0;
   bool sqpoll = (r->setup_flags & IORING_SETUP_SQPOLL) != 0;
+  bool muted = false;
   if (sqpoll) {
     if (r->unsubmitted > 0) {
       r->unsubmitted = 0;
@@ -425,7 +429,14 @@ napi_value nv_fn_uring_pass(napi_env env, napi_callback_info info) {
     bool reap = (iopoll && maxOut > 0 && cq_ready(r) == 0) || waiting;
     if (r->unsubmitted > 0 || reap) {
       unsigned want = r->unsubmitted;
+      /* With deferred task work, CQEs are posted only in this thread's enters, and each posting (and
+       * each completion queued for it) signals the eventfd: a waiter would wake once more for the CQEs
+       * this very pass copies out. The eventfd is muted for the enter (IORING_CQ_EVENTFD_DISABLED in the
+       * CQ ring's flags); what arrived meanwhile unsignalled is signalled below. */
+      muted = r->efd >= 0 && r->cq_flags != NULL && (r->setup_flags & IORING_SETUP_DEFER_TASKRUN);
+      if (muted) __atomic_fetch_or(r->cq_flags, IORING_CQ_EVENTFD_DISABLED, __ATOMIC_SEQ_CST);
       int ret = sys_enter(r->fd, want, 0, reap ? IORING_ENTER_GETEVENTS : 0, NULL, 0);
+      if (muted) __atomic_fetch_and(r->cq_flags, ~(unsigned)IORING_CQ_EVENTFD_DISABLED, __ATOMIC_SEQ_CST);
       if (ret < 0) {
         int e = errno;
         if (e != EAGAIN && e != EBUSY && e != EINTR) return nv_int(env, -e);
@@ -449,6 +460,13 @@ napi_value nv_fn_uring_pass(napi_env env, napi_callback_info info) {
     ch++;
   }
   atomic_store_explicit(r->cq_head, ch, memory_order_release);
+  /* Muted above: completion work queued during the enter (the kernel flags it in the SQ ring), or CQEs
+   * left in the ring, got no signal; give them one so a waiter on the eventfd does not sleep past them. */
+  if (muted && ((*(volatile unsigned *)r->sq_flags & IORING_SQ_TASKRUN) || cq_ready(r) > 0)) {
+    uint64_t one = 1;
+    ssize_t wr = write(r->efd, &one, sizeof one);
+    (void)wr;
+  }
   return nv_int(env, n);
 }
 

@@ -11,6 +11,8 @@ const EPOLL_CTL_DEL = 2;
 const EPOLL_CTL_MOD = 3;
 const EPOLLIN = 1;
 const EPOLLOUT = 4;
+/** Edge-triggered: reported once per new event, not while the fd stays ready (epoll(7)). */
+const EPOLLET = 0x80000000;
 
 export class PollGroup {
   readonly epfd: number;
@@ -19,6 +21,8 @@ export class PollGroup {
   private readonly list: IoQpair[] = [];
   private readonly fds: number[] = [];
   private readonly outArmed: boolean[] = [];
+  /** EPOLLET for qpairs whose fd is never drained (IoQpair.edgeTriggeredFd), else 0. */
+  private readonly trigger: number[] = [];
   /** Qpair by file descriptor (epoll reports fds). */
   private readonly byFd: (IoQpair | undefined)[] = [];
   /** Qpairs the last waitForEvents() found ready: ready[0, readyCount). */
@@ -53,10 +57,12 @@ export class PollGroup {
 
   add(qp: IoQpair): void {
     if (this.list.includes(qp)) return;
-    native.epollCtl(this.epfd, EPOLL_CTL_ADD, qp.fd, EPOLLIN, qp.fd >>> 0);
+    const trigger = qp.edgeTriggeredFd === true ? EPOLLET : 0;
+    native.epollCtl(this.epfd, EPOLL_CTL_ADD, qp.fd, (EPOLLIN | trigger) >>> 0, qp.fd >>> 0);
     this.list.push(qp);
     this.fds.push(qp.fd);
     this.outArmed.push(false);
+    this.trigger.push(trigger);
     this.byFd[qp.fd] = qp;
     if (this.events.length < 2 * (this.list.length + 1)) this.events = new Int32Array(2 * (this.list.length + 16));
     if (this.ready.length < this.list.length) this.ready = new Array<IoQpair>(this.list.length + 16).fill(qp);
@@ -76,6 +82,7 @@ export class PollGroup {
     this.list.splice(i, 1);
     this.fds.splice(i, 1);
     this.outArmed.splice(i, 1);
+    this.trigger.splice(i, 1);
     this.readyCount = 0;
   }
 
@@ -112,8 +119,9 @@ export class PollGroup {
     const l = this.list;
     for (let i = 0; i < l.length; i++) {
       const want = l[i]!.pendingSendBytes > 0;
-      if (want !== this.outArmed[i]) {
-        native.epollCtl(this.epfd, EPOLL_CTL_MOD, this.fds[i]!, want ? EPOLLIN | EPOLLOUT : EPOLLIN, this.fds[i]! >>> 0);
+      // Edge-triggered: writability is reported once per arming, so re-arm on every wait while wanted.
+      if (want !== this.outArmed[i] || (want && this.trigger[i] !== 0)) {
+        native.epollCtl(this.epfd, EPOLL_CTL_MOD, this.fds[i]!, ((want ? EPOLLIN | EPOLLOUT : EPOLLIN) | this.trigger[i]!) >>> 0, this.fds[i]! >>> 0);
         this.outArmed[i] = want;
       }
     }
@@ -144,6 +152,7 @@ export class PollGroup {
     this.list.length = 0;
     this.fds.length = 0;
     this.outArmed.length = 0;
+    this.trigger.length = 0;
     this.byFd.length = 0;
     this.readyCount = 0;
   }

@@ -22,6 +22,9 @@ export interface UringAddon {
    * Hot path: queue desc entries 0..count-1 (URING_DESC_STRIDE numbers each) as SQEs, one io_uring_enter
    * for them (IOPOLL rings also enter to reap), then copy up to maxOut CQEs to out as (user_data, res,
    * dw0) triples. flags 1 = first drain eventfd `efd`. Returns CQEs copied, or -errno. Allocates nothing.
+   * A registered eventfd of a deferred-task-run ring is muted during the pass's own enter (the CQEs it
+   * posts are copied out by this pass) and signalled after it if work arrived meanwhile unsignalled, so
+   * a waiter wakes once per completion batch, not twice.
    */
   uringPass(ring: number, desc: Float64Array, count: number, out: Int32Array, maxOut: number, flags: number, efd: number): number;
   /** Blocks until minComplete CQEs are ready (not reaped), at most timeoutMs. 0, or -errno (-62 ETIME on timeout). */

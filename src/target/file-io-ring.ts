@@ -35,7 +35,7 @@ export const FILE_SHORT_WRITE = ST.DATA_TRANSFER_ERROR;
 
 export class FileIoRing {
   readonly ring: UringRing;
-  /** Interrupt mode: the eventfd the ring signals (in the reactor's epoll set); else -1. */
+  /** Interrupt mode: the eventfd the ring signals (in the reactor's epoll set, edge-triggered: never drained); else -1. */
   readonly efd: number;
   private readonly out: Int32Array;
   private readonly slabs: Uint8Array[];
@@ -157,7 +157,7 @@ export class FileIoRing {
   /** Submits what is prepared and reaps every completion; returns how many requests it finished. */
   reap(): number {
     if (this.inFlight === 0 && this.ring.pending === 0) return 0;
-    const n = this.ring.pass(this.out, this.out.length / 3, this.efd);
+    const n = this.ring.pass(this.out, this.out.length / 3, -1);
     if (n < 0) { this.submitFailed(n); return 0; }
     const o = this.out;
     let finished = 0;

@@ -13,7 +13,7 @@
 import { receiveMessageOnPort } from 'node:worker_threads';
 import type { NamespaceChange } from './namespace-change.js';
 import { deliverNamespaceNotice } from './admin-handlers.js';
-import { EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLLIN, EPOLLOUT, EPOLLRDHUP, native } from '../native/index.js';
+import { EPOLL_CTL_ADD, EPOLL_CTL_MOD, EPOLLET, EPOLLIN, EPOLLOUT, EPOLLRDHUP, native } from '../native/index.js';
 import { TcpConnection } from './connection.js';
 import { ConnState } from './conn-state.js';
 import { ControlBlock, SMART_FIELDS, STATS_FIELDS } from './control.js';
@@ -104,7 +104,8 @@ export class Reactor implements ReactorContext {
     if (this.fileRing !== null || this.fileRingFailed || this.params.fileIo !== 'uring') return;
     try {
       const ring = new FileIoRing(this.params.limits.maxIoSize, this.params.interruptMode);
-      if (ring.efd >= 0) native.epollCtl(this.epfd, EPOLL_CTL_ADD, ring.efd, EPOLLIN, RING_TAG);
+      // Edge-triggered: the ring signals its eventfd once per completion batch and nothing drains it.
+      if (ring.efd >= 0) native.epollCtl(this.epfd, EPOLL_CTL_ADD, ring.efd, (EPOLLIN | EPOLLET) >>> 0, RING_TAG);
       this.fileRing = ring;
     } catch (e) {
       this.fileRingFailed = true;

@@ -65,6 +65,11 @@ export interface IoQpair {
   /** False once disconnected or failed. */
   readonly connected: boolean;
   /**
+   * `fd` is signalled anew for every event (an eventfd a ring writes per completion batch) and is never
+   * drained: watch it edge-triggered (EPOLLET). Absent: level-triggered (a socket).
+   */
+  readonly edgeTriggeredFd?: boolean;
+  /**
    * Set once; called once per submitted I/O (after all split children finish). It may submit new
    * commands on this qpair (they go out at the end of the processCompletions() that called it).
    */
