@@ -285,7 +285,7 @@ static napi_value Init(napi_env env, napi_value exports) {
   if (!nv_watch_init(env, st)) return NULL;
 
   napi_value impl;
-  napi_create_string_utf8(env, nv_crc32c_hw() ? "sse4.2" : "table", NAPI_AUTO_LENGTH, &impl);
+  napi_create_string_utf8(env, nv_crc32c_impl(), NAPI_AUTO_LENGTH, &impl);
 
   napi_property_descriptor props[] = {
       METHOD("tcpConnect", nv_fn_tcp_connect),

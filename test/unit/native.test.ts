@@ -174,8 +174,9 @@ describe('crc32c', () => {
     for (let n = 0; n <= 80; n++) lengths.push(n);
     for (const n of [255, 256, 257, 767, 768, 769, 1023, 1024, 1025, 2047, 4095, 4096, 4097, 5000]) lengths.push(n);
     for (let i = 0; i < 60; i++) lengths.push(next() % 5001);
-    // 3-way interleaved paths: 3*256 and 3*8192 byte blocks and their edges.
-    for (const n of [24_575, 24_576, 24_577, 49_160, 100_003]) lengths.push(n);
+    // 3-way interleaved paths: 3*256 and 3*8192 byte blocks and their edges; the carry-less multiply
+    // folding from 512 bytes on (128 bytes a step) and its edges.
+    for (const n of [24_575, 24_576, 24_577, 49_160, 100_003, 511, 512, 513, 639, 640, 641, 767]) lengths.push(n);
     for (const len of lengths) {
       const off = next() % 16;
       const whole = native.crc32c(buf, off, len);
@@ -189,28 +190,28 @@ describe('crc32c', () => {
     expect(native.crc32c(buf, 3, 100, undefined)).toBe(native.crc32c(buf, 3, 100));
   });
 
-  it('the portable table path (NVMF_NATIVE_CRC32C=table) gives the same results', () => {
-    const buf = randomBytes(60_000, 4242);
-    const cases = [
-      [0, 0],
-      [1, 9],
-      [3, 24],
-      [5, 1000],
-      [7, 4096],
-      [1, 30_000],
-      [0, 60_000],
-    ] as const;
-    const code = `
-      const n = require(process.env.ADDON_PATH);
-      const buf = new Uint8Array(require('fs').readFileSync(0));
-      const cases = ${JSON.stringify(cases)};
-      console.log(JSON.stringify({ impl: n.crc32cImpl, crcs: cases.map(([o, l]) => n.crc32c(buf, o, l)) }));`;
-    const r = runNode(code, { NVMF_NATIVE_CRC32C: 'table' }, buf);
-    expect(r.stderr).toBe('');
-    const out = JSON.parse(r.stdout) as { impl: string; crcs: number[] };
-    expect(out.impl).toBe('table');
-    expect(out.crcs).toEqual(cases.map(([o, l]) => crc32cRef(buf, o, l)));
-  });
+  // Each slower implementation, forced at first load, gives the same results as the reference.
+  const IMPLS = ['table', 'sse4.2', 'vpclmul'];
+  for (const [force, impl] of [['table', 'table'], ['sse42', 'sse4.2']] as const) {
+    it(`NVMF_NATIVE_CRC32C=${force}: the ${impl} path (where the CPU has it) gives the same results`, () => {
+      const buf = randomBytes(140_000, 4242);
+      const cases = [
+        [0, 0], [1, 9], [3, 24], [5, 1000], [7, 4096], [1, 30_000], [0, 60_000],
+        [0, 511], [3, 512], [1, 640], [9, 131_072], [2, 131_075],
+      ] as const;
+      const code = `
+        const n = require(process.env.ADDON_PATH);
+        const buf = new Uint8Array(require('fs').readFileSync(0));
+        const cases = ${JSON.stringify(cases)};
+        console.log(JSON.stringify({ impl: n.crc32cImpl, crcs: cases.map(([o, l]) => n.crc32c(buf, o, l)) }));`;
+      const r = runNode(code, { NVMF_NATIVE_CRC32C: force }, buf);
+      expect(r.stderr).toBe('');
+      const out = JSON.parse(r.stdout) as { impl: string; crcs: number[] };
+      // Forcing never picks a faster path than the CPU allows (this process's default shows what it allows).
+      expect(out.impl).toBe(IMPLS[Math.min(IMPLS.indexOf(impl), IMPLS.indexOf(native.crc32cImpl))]);
+      expect(out.crcs).toEqual(cases.map(([o, l]) => crc32cRef(buf, o, l)));
+    });
+  }
 
   it('checks bounds and types', () => {
     const b = new Uint8Array(16);
