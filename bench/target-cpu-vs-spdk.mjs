@@ -6,7 +6,7 @@
 // the measured phase; I/Os over the same interval from the run's timeline. Prints µs/IO per run and
 // the median ratio built-in / SPDK (goal ≤ 0.5).
 // Also prints each run's mean and p99 latency: --coalesce-us trades latency for fewer wake-ups.
-//   node bench/target-cpu-vs-spdk.mjs [--runs 3] [--seconds 10] [--rate 40000] [--spin-us N] [--coalesce-us N]
+//   node bench/target-cpu-vs-spdk.mjs [--runs 3] [--seconds 10] [--rate 40000] [--spin-us N] [--coalesce-us N] [--file-io uring|sync]
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,7 @@ const seconds = Number(argValue('--seconds', '10'));
 const rate = Number(argValue('--rate', '40000'));
 const spinUs = argValue('--spin-us', undefined);
 const coalesceUs = argValue('--coalesce-us', undefined);
+const fileIo = argValue('--file-io', undefined);
 const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const spdk = fileURLToPath(new URL('../../shared/peers/spdk.sh', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'nvmf-perf-bench-'));
@@ -54,7 +55,7 @@ function waitReady(child, what) {
 async function startBuiltin() {
   const args = [cli, 'target', '--listen', '127.0.0.1:0', '--interrupt-mode', '--ns', `file:${file}`, '--block-size', '4096',
     '--reactor-mask', '1', ...(spinUs !== undefined ? ['--spin-us', spinUs] : []),
-    ...(coalesceUs !== undefined ? ['--coalesce-us', coalesceUs] : [])];
+    ...(coalesceUs !== undefined ? ['--coalesce-us', coalesceUs] : []), ...(fileIo !== undefined ? ['--file-io', fileIo] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const trid = await waitReady(child, 'nvmf-perf target');
   return { trid, pid: child.pid, stop: () => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }) };
@@ -125,7 +126,7 @@ try {
   const ratios = rows.ours.map((o, i) => o.usPerIo / rows.spdk[i].usPerIo);
   console.log(`\n${fmt(rate)} IOPS offered, 4 KiB randread QD32, interrupt-mode targets on core 1, file/AIO on /dev/shm, ${runs} alternating runs of ${seconds} s:`);
   const lat = (k) => `p99 ${median(rows[k].map((x) => x.p99)).toFixed(1)} us, mean ${median(rows[k].map((x) => x.avgUs)).toFixed(1)} us`;
-  console.log(`  built-in target${coalesceUs !== undefined ? ` (--coalesce-us ${coalesceUs})` : ''}  median ${median(rows.ours.map((x) => x.usPerIo)).toFixed(2)} us/IO, ${lat('ours')}`);
+  console.log(`  built-in target${coalesceUs !== undefined ? ` (--coalesce-us ${coalesceUs})` : ''}${fileIo !== undefined ? ` (--file-io ${fileIo})` : ''}  median ${median(rows.ours.map((x) => x.usPerIo)).toFixed(2)} us/IO, ${lat('ours')}`);
   console.log(`  SPDK nvmf_tgt    median ${median(rows.spdk.map((x) => x.usPerIo)).toFixed(2)} us/IO, ${lat('spdk')}`);
   console.log(`  built-in / SPDK: median ratio ${median(ratios).toFixed(2)} (per run: ${ratios.map((x) => x.toFixed(2)).join(', ')}; goal <= 0.5)`);
 } finally {
