@@ -361,23 +361,20 @@ static inline unsigned cq_ready(nv_ring *r) {
   return atomic_load_explicit(r->cq_tail, memory_order_acquire) - atomic_load_explicit(r->cq_head, memory_order_relaxed);
 }
 
-/* uringPass(ring, desc, count, out, maxOut, flags) -> CQEs copied, or -errno.
+/* uringPass(ring, desc, count, out, maxOut) -> CQEs copied, or -errno.
  * Puts desc entries 0..count-1 in the SQ ring (all or none: -EOVERFLOW when they do not fit, -EINVAL
  * for a bad buffer reference), one io_uring_enter for them (IOPOLL rings also enter to reap), then copies
- * up to maxOut CQEs into out as (user_data, res, dw0) triples. flags: 1 = drain eventfd `efd` first
- * (interrupt mode: level-triggered epoll would otherwise report it again). Argument 7: efd.
+ * up to maxOut CQEs into out as (user_data, res, dw0) triples.
  * When desc has room past `count` descriptors, its last element receives the number of SQEs in the ring
  * the kernel has not taken yet (io_uring_enter returned EAGAIN/EBUSY, or took fewer): the caller must
  * not sleep on the ring's eventfd while that is > 0, since no completion will come for them; the next
  * pass retries them. */
 napi_value nv_fn_uring_pass(napi_env env, napi_callback_info info) {
-  napi_value argv[7];
-  int32_t count, maxOut, flags, efd;
-  if (!nv_args(env, info, 7, argv, NULL)) return NULL;
+  napi_value argv[5];
+  int32_t count, maxOut;
+  if (!nv_args(env, info, 5, argv, NULL)) return NULL;
   nv_ring *r = get_ring(env, argv[0]);
-  if (!r || !nv_int32(env, argv[2], "count", &count) || !nv_int32(env, argv[4], "maxOut", &maxOut) ||
-      !nv_int32(env, argv[5], "flags", &flags) || !nv_int32(env, argv[6], "efd", &efd))
-    return NULL;
+  if (!r || !nv_int32(env, argv[2], "count", &count) || !nv_int32(env, argv[4], "maxOut", &maxOut)) return NULL;
   napi_typedarray_type type;
   size_t dlen = 0, olen = 0;
   void *ddata = NULL, *odata = NULL;
@@ -388,11 +385,6 @@ napi_value nv_fn_uring_pass(napi_env env, napi_callback_info info) {
   if (count < 0 || (size_t)count * DESC_STRIDE > dlen) return nv_throw_range(env, "count is beyond desc");
   if (maxOut < 0 || (size_t)maxOut * 3 > olen) return nv_throw_range(env, "maxOut is beyond out");
 
-  if ((flags & 1) && efd >= 0) {
-    uint64_t v;
-    ssize_t rr = read(efd, &v, sizeof v);
-    (void)rr;
-  }
   const double *d = ddata;
   unsigned tail = atomic_load_explicit(r->sq_tail, memory_order_relaxed);
   unsigned head = atomic_load_explicit(r->sq_head, memory_order_acquire);

@@ -21,12 +21,12 @@ export interface UringAddon {
   /**
    * Hot path: queue desc entries 0..count-1 (URING_DESC_STRIDE numbers each) as SQEs, one io_uring_enter
    * for them (IOPOLL rings also enter to reap), then copy up to maxOut CQEs to out as (user_data, res,
-   * dw0) triples. flags 1 = first drain eventfd `efd`. Returns CQEs copied, or -errno. Allocates nothing.
+   * dw0) triples. Returns CQEs copied, or -errno. Allocates nothing.
    * A registered eventfd of a deferred-task-run ring is muted during the pass's own enter (the CQEs it
    * posts are copied out by this pass) and signalled after it if work arrived meanwhile unsignalled, so
    * a waiter wakes once per completion batch, not twice.
    */
-  uringPass(ring: number, desc: Float64Array, count: number, out: Int32Array, maxOut: number, flags: number, efd: number): number;
+  uringPass(ring: number, desc: Float64Array, count: number, out: Int32Array, maxOut: number): number;
   /** Blocks until minComplete CQEs are ready (not reaped), at most timeoutMs. 0, or -errno (-62 ETIME on timeout). */
   uringWait(ring: number, minComplete: number, timeoutMs: number): number;
 }
@@ -166,13 +166,14 @@ export class UringRing {
 
   /**
    * Submits the prepared descriptors (one io_uring_enter) and copies up to maxOut completions into out
-   * as (user_data, res, dw0) triples. drainEfd >= 0: read that eventfd first. Returns completions or -errno
-   * (then nothing prepared is kept: descriptors the kernel refused are dropped with the error).
+   * as (user_data, res, dw0) triples. Returns completions or -errno (then nothing prepared is kept:
+   * descriptors the kernel refused are dropped with the error). A registered eventfd is never read here:
+   * watch it edge-triggered.
    */
-  pass(out: Int32Array, maxOut: number, drainEfd: number): number {
+  pass(out: Int32Array, maxOut: number): number {
     const count = this.pending;
     this.pending = 0;
-    return this.n.uringPass(this.handle, this.desc, count, out, maxOut, drainEfd >= 0 ? 1 : 0, drainEfd);
+    return this.n.uringPass(this.handle, this.desc, count, out, maxOut);
   }
 
   /** Blocks until minComplete completions are waiting (not reaped), at most timeoutMs. 0 or -errno. */

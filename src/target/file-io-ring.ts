@@ -150,14 +150,14 @@ export class FileIoRing {
   /** Submits what was prepared (end of a reactor pass, before any sleep). */
   submit(): void {
     if (this.ring.pending === 0) return;
-    const n = this.ring.pass(this.out, 0, -1);
+    const n = this.ring.pass(this.out, 0);
     if (n < 0) this.submitFailed(n);
   }
 
   /** Submits what is prepared and reaps every completion; returns how many requests it finished. */
   reap(): number {
     if (this.inFlight === 0 && this.ring.pending === 0) return 0;
-    const n = this.ring.pass(this.out, this.out.length / 3, -1);
+    const n = this.ring.pass(this.out, this.out.length / 3);
     if (n < 0) { this.submitFailed(n); return 0; }
     const o = this.out;
     let finished = 0;

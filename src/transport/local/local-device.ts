@@ -138,7 +138,7 @@ export function probeRead(path: string, kind: LocalQpairParams['kind'], direct: 
     const out = new Int32Array(3 * ring.cqEntries);
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const n = ring.pass(out, ring.cqEntries, -1);
+      const n = ring.pass(out, ring.cqEntries);
       if (n < 0) return { res: n, registered };
       if (n > 0) return { res: out[1]! < 0 ? out[1]! : 0, registered };
       if (Date.now() > deadline) return { res: -62, registered };

@@ -157,13 +157,13 @@ export class UringQpair implements IoQpair {
 
   flush(): void {
     if (this.ring.pending === 0 || !this.open) return;
-    const n = this.ring.pass(this.out, 0, -1);
+    const n = this.ring.pass(this.out, 0);
     if (n < 0) this.fail(n, 'io_uring_enter');
   }
 
   processCompletions(): number {
     if (!this.open) return 0;
-    const n = this.ring.pass(this.out, this.ring.cqEntries, -1);
+    const n = this.ring.pass(this.out, this.ring.cqEntries);
     if (n < 0) this.fail(n, 'io_uring_enter');
     const o = this.out;
     let done = 0;
