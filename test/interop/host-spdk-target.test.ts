@@ -4,7 +4,7 @@
 // pattern, digests, sizes up to 1 MiB, -P and several namespaces.
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync as fsWriteSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,7 +31,10 @@ if (peerGate(SUITE)) {
     beforeAll(async () => {
       t = await startSpdkTarget({ bdev: `malloc:${MALLOC_MIB}`, blockSize: 512, core: 1 });
       // Two more namespaces over RPC (NSID 2 Null, NSID 3 AIO on a file).
-      spawnSync('truncate', ['-s', `${AIO_MIB}M`, aioFile]);
+      // Written out and synced, not sparse: O_DIRECT writes into holes allocate blocks (and into dirty
+      // pages flush them first), which on a loaded machine delayed a 1 s run's first AIO completions.
+      const fd = openSync(aioFile, 'w');
+      try { fsWriteSync(fd, new Uint8Array(AIO_MIB << 20)); fsyncSync(fd); } finally { closeSync(fd); }
       await t.rpc('bdev_null_create', { name: 'Null1', num_blocks: (NULL_MIB << 20) / 512, block_size: 512 });
       await t.rpc('bdev_aio_create', { name: 'Aio2', filename: aioFile, block_size: 512 });
       await t.rpc('nvmf_subsystem_add_ns', { nqn: t.nqn, namespace: { bdev_name: 'Null1' } });
