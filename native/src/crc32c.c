@@ -30,7 +30,7 @@ static uint32_t shift_long[4][256];   /* multiply by x^(8*LONG_BLOCK) mod P */
 static uint32_t shift_short[4][256];  /* multiply by x^(8*SHORT_BLOCK) mod P */
 static bool use_hw;
 static bool use_vclmul;               /* carry-less multiply folding for long buffers (VPCLMULQDQ, 256-bit) */
-/* Folding constants for the PCLMULQDQ path, {for the low, for the high 64 bits} of a 128-bit lane
+/* Folding constants for the VPCLMULQDQ path, {for the low, for the high 64 bits} of a 128-bit lane
  * (see fold_constants()): advance a lane by 1024 bits (8 lanes, 128 bytes a step) and by 128 bits. */
 static uint64_t k1024[2], k128[2];
 
@@ -110,7 +110,6 @@ void nv_crc32c_init(void) {
 }
 
 const char *nv_crc32c_impl(void) { return use_vclmul ? "vpclmul" : use_hw ? "sse4.2" : "table"; }
-
 
 static inline uint64_t load64(const uint8_t *p) {
   uint64_t v;

@@ -2,17 +2,9 @@
 // Poll mode: processCompletions() polls them all. Interrupt mode: waitForEvents() blocks in epoll_wait on
 // their file descriptors plus an eventfd and remembers which qpairs epoll reported; processReady() then
 // handles only those. wake() — or native.eventfdWrite(wakeFd, 1) from another thread — ends a wait early.
-import { native } from '../native/index.js';
+import { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD, EPOLLET, EPOLLIN, EPOLLOUT, native } from '../native/index.js';
 import type { IoQpair, QpairConnectParams, TransportOps } from '../transport/transport.js';
 import { connectIoQpair } from './io-qpair.js';
-
-const EPOLL_CTL_ADD = 1;
-const EPOLL_CTL_DEL = 2;
-const EPOLL_CTL_MOD = 3;
-const EPOLLIN = 1;
-const EPOLLOUT = 4;
-/** Edge-triggered: reported once per new event, not while the fd stays ready (epoll(7)). */
-const EPOLLET = 0x80000000;
 
 export class PollGroup {
   readonly epfd: number;

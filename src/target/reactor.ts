@@ -383,7 +383,7 @@ export class Reactor implements ReactorContext {
         this.woken();
         continue;
       }
-      if (tag === RING_TAG) continue; // file I/O completed: the next pass reaps it (and drains the eventfd)
+      if (tag === RING_TAG) continue; // file I/O completed: the next pass reaps it (the eventfd is edge-triggered: never read)
       sockets = true;
       for (let k = 0; k < conns.length; k++) {
         if (conns[k]!.id === tag) { conns[k]!.idlePasses = 0; break; }
