@@ -255,6 +255,47 @@ function digestQueue(arenaBytes: number, segments: number): PduSendQueue {
   return q;
 }
 
+describe('PduReceiver over a socket', () => {
+  it('reads a large payload that follows another straight into its destination, not through the buffer', () => {
+    const { c, s, close } = tcpPair();
+    try {
+      native.setSocketBuffers(c, 1 << 21, 0);
+      native.setSocketBuffers(s, 0, 1 << 21);
+      const size = 128 * 1024, count = 4;
+      const data = Uint8Array.from({ length: size * count }, (_, i) => (i * 31 + (i >> 12)) & 0xff);
+      // Four 128 KiB C2HData PDUs (data digests on), all in the socket before the receiver starts.
+      const q = digestQueue(4096, 32);
+      for (let i = 0; i < count; i++) {
+        q.beginDataPdu(PduType.C2HData, PduFlags.LAST_PDU, i, 0, i * size, size);
+        q.payload(data, i * size, size);
+        q.endDataPdu();
+      }
+      for (let i = 0; i < 1000 && q.pendingBytes > 0; i++) { q.flush(c); if (q.pendingBytes > 0) native.pollFd(c, 4, 5); }
+      expect(q.pendingBytes).toBe(0);
+      const dest = new Uint8Array(size * count);
+      const buffered: number[] = [];
+      const rec = new (class extends Recorder {
+        override onPdu(r: PduReceiver): void { super.onPdu(r); buffered.push(r.bufferedPayloadBytes); }
+      })(dest);
+      const r = new PduReceiver('host', rec, 128 * 1024);
+      r.hdgst = r.ddgst = true;
+      for (let i = 0; i < 1000 && rec.seen.length < count; i++) {
+        const n = r.receive(s);
+        if (n === EAGAIN) native.pollFd(s, 1, 20);
+        else expect(n).toBeGreaterThan(0);
+      }
+      expect(rec.seen).toEqual(['7:0', '7:1', '7:2', '7:3']);
+      expect(rec.ddgst).toEqual([true, true, true, true]);
+      expect(Buffer.compare(dest, data)).toBe(0);
+      // The first payload may come through the buffer (nothing told the receiver it would be large);
+      // of each later one at most the 2 KiB read ahead for the next header does.
+      for (let i = 1; i < count; i++) expect(buffered[i]! - buffered[i - 1]!).toBeLessThanOrEqual(2048);
+    } finally {
+      close();
+    }
+  });
+});
+
 describe('PduSendQueue over a socket', () => {
   it('keeps the byte order through partial sends while more PDUs are queued behind them', () => {
     const { c, s, close } = tcpPair(true);

@@ -37,6 +37,13 @@ const S_CH = 0, S_HDR = 1, S_INLINE = 2, S_PAD = 3, S_DATA = 4, S_DDGST = 5, S_E
 
 /** At most this much of a readv into a data destination goes into the receive buffer. */
 const RECV_TAIL = 16 * 1024;
+/**
+ * While payloads are large (at least LARGE_PAYLOAD), the next one probably is too: a receive into the
+ * buffer then asks for at most SMALL_RECV bytes, enough for the next headers, so that the bulk of the
+ * next payload is read straight into its destination instead of into the buffer and copied from there.
+ */
+const LARGE_PAYLOAD = 32 * 1024;
+const SMALL_RECV = 2048;
 /** Copy short pieces in JS (an addon call costs more below this). */
 const JS_COPY_MAX = 64;
 
@@ -102,6 +109,10 @@ export class PduReceiver {
   get pending(): number { return this.wr - this.rd; }
   /** The last receive() got less than it asked for: the socket is (probably) empty. */
   drained = false;
+  /** The last payload landed in place was large (see SMALL_RECV). */
+  private largePayloads = false;
+  /** Diagnostics: payload bytes that reached their destination through the buffer (copied once more). */
+  bufferedPayloadBytes = 0;
   /** A malformed PDU stopped processing (fes/fei/error/offendingHeader say why), or abort() was called. */
   get failed(): boolean { return this.state === S_ERROR; }
   /** In the middle of a payload that lands in a destination given with into(). */
@@ -133,7 +144,7 @@ export class PduReceiver {
     if (this.state === S_DATA && this.rd === this.wr && this.dest !== null) {
       this.rd = this.wr = 0;
       const left = this.dataLen - this.got;
-      const tail = Math.min(this.buf.length, RECV_TAIL);
+      const tail = Math.min(this.buf.length, this.largePayloads ? SMALL_RECV : RECV_TAIL);
       const n = native.recv2(fd, this.dest, this.destOff + this.got, left, this.buf, 0, tail);
       if (n <= 0) return n;
       this.drained = n < left + tail;
@@ -144,7 +155,8 @@ export class PduReceiver {
       return n;
     }
     this.makeRoom();
-    const space = this.buf.length - this.wr;
+    const free = this.buf.length - this.wr;
+    const space = this.largePayloads && this.state === S_CH && free > SMALL_RECV ? SMALL_RECV : free;
     const n = native.recv(fd, this.buf, this.wr, space);
     if (n <= 0) return n;
     this.drained = n < space;
@@ -306,6 +318,7 @@ export class PduReceiver {
           if (this.dest !== null) {
             this.got = 0;
             this.crc = 0;
+            this.largePayloads = this.dataLen >= LARGE_PAYLOAD;
             this.state = S_PAD;
           } else {
             if (rest > this.buf.length) {
@@ -354,6 +367,7 @@ export class PduReceiver {
             const d = this.dest!, o = this.destOff + this.got;
             if (n <= JS_COPY_MAX) for (let i = 0; i < n; i++) d[o + i] = b[this.rd + i]!;
             else native.copy(d, o, b, this.rd, n);
+            this.bufferedPayloadBytes += n;
             this.rd += n;
             this.landed(n);
           }
