@@ -3,9 +3,10 @@
 //   (b) targets: spdk_nvme_perf against the built-in target (`nvmf-perf target --reactor-mask 1`) and
 //       against nvmf_tgt;
 // for 4 KiB randread QD1, 4 KiB randread QD32, 128 KiB randread QD32 and 128 KiB randwrite QD32, plus
-// a digest case (128 KiB randread with -H -I against the same without, for our initiator and for our
-// target). Runs alternate (each run measures every pair back to back; the target started first
-// alternates between runs); prints every run's IOPS and MiB/s and the median ratio per case.
+// a digest case (128 KiB randread with -H -I against the same without, for our initiator, for our
+// target, for both ends ours and, as the reference, for both ends SPDK). Runs alternate (each run
+// measures every pair back to back; the target started first alternates between runs); prints every
+// run's IOPS and MiB/s and the median ratio per case.
 // Both targets get a 256 MiB RAM namespace with 4 KiB blocks (nvmf_tgt's Malloc bdev, our ram:).
 // With --base DIR (another checkout of nvmf-perf, built), every nvmf-perf measurement is also taken
 // with that build, alternating with this one, and the ratios of both builds are printed side by side
@@ -133,6 +134,10 @@ async function phaseSpdkTarget(run, spdkToSpdk) {
     const d = ours(DIGEST, SPDK_PORT, true);
     const n = ours(DIGEST, SPDK_PORT, false);
     record(run, `digests, our initiator, ${DIGEST.name}`, '-H -I', d, 'none', n);
+    // Reference: what digests cost SPDK itself (spdk_nvme_perf against nvmf_tgt, both computing CRC32C).
+    const sd = theirs(DIGEST, SPDK_PORT, true);
+    const sn = theirs(DIGEST, SPDK_PORT, false);
+    record(run, `digests, both ends SPDK, ${DIGEST.name}`, '-H -I', sd, 'none', sn);
   } finally {
     await t.stop();
   }
@@ -148,6 +153,9 @@ async function phaseOurTarget(run, spdkToOurs, build) {
       const d = theirs(DIGEST, OUR_PORT, true);
       const n = theirs(DIGEST, OUR_PORT, false);
       record(run, `digests, our target, ${DIGEST.name}`, '-H -I', d, 'none', n);
+      const od = ours(DIGEST, OUR_PORT, true);
+      const on = ours(DIGEST, OUR_PORT, false);
+      record(run, `digests, both ends ours, ${DIGEST.name}`, '-H -I', od, 'none', on);
     }
   } finally {
     await t.stop();

@@ -4,7 +4,7 @@
  * data are immutable tables initialised once with pthread_once; per-env state lives in
  * napi_set_instance_data.
  *
- * Conventions: hot-path functions (send, send2, sendv, recv, epollWait, monoNs, crc32c, copy) take typed arrays
+ * Conventions: hot-path functions (send, sendv, recv, epollWait, monoNs, crc32c, copy) take typed arrays
  * + offsets + lengths, allocate nothing but the returned number, and report kernel errors as
  * negative errno numbers. Everything else throws Error{code: 'EXXX', errno: -EXXX, syscall}.
  */
@@ -294,7 +294,6 @@ static napi_value Init(napi_env env, napi_value exports) {
       METHOD("peerAddress", nv_fn_peer_address),
       METHOD("accept", nv_fn_accept),
       METHOD("send", nv_fn_send),
-      METHOD("send2", nv_fn_send2),
       METHOD("sendv", nv_fn_sendv),
       METHOD("recv2", nv_fn_recv2),
       METHOD("recv", nv_fn_recv),

@@ -59,7 +59,6 @@ napi_value nv_fn_local_port(napi_env env, napi_callback_info info);
 napi_value nv_fn_peer_address(napi_env env, napi_callback_info info);
 napi_value nv_fn_accept(napi_env env, napi_callback_info info);
 napi_value nv_fn_send(napi_env env, napi_callback_info info);
-napi_value nv_fn_send2(napi_env env, napi_callback_info info);
 napi_value nv_fn_sendv(napi_env env, napi_callback_info info);
 napi_value nv_fn_recv(napi_env env, napi_callback_info info);
 napi_value nv_fn_recv2(napi_env env, napi_callback_info info);

@@ -1,4 +1,4 @@
-/* Sockets, epoll, eventfd and poll. Hot path: send, send2, recv, epollWait (negative errno, no throw). */
+/* Sockets, epoll, eventfd and poll. Hot path: send, sendv, recv, epollWait (negative errno, no throw). */
 #include "common.h"
 
 #include <arpa/inet.h>
@@ -219,27 +219,6 @@ napi_value nv_fn_send(napi_env env, napi_callback_info info) {
     return NULL;
   ssize_t r;
   do r = send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-  while (r < 0 && errno == EINTR);
-  return nv_int(env, r < 0 ? -errno : r);
-}
-
-/* send2(fd, a, aOff, aLen, b, bOff, bLen) -> bytes sent or -errno (one sendmsg, two iovecs) */
-napi_value nv_fn_send2(napi_env env, napi_callback_info info) {
-  napi_value argv[7];
-  int32_t fd;
-  uint8_t *pa, *pb;
-  size_t na, nb;
-  if (!nv_args(env, info, 7, argv, NULL) || !nv_int32(env, argv[0], "fd", &fd) ||
-      !nv_bytes(env, argv[1], argv[2], argv[3], "a", &pa, &na) ||
-      !nv_bytes(env, argv[4], argv[5], argv[6], "b", &pb, &nb))
-    return NULL;
-  struct iovec iov[2] = {{.iov_base = pa, .iov_len = na}, {.iov_base = pb, .iov_len = nb}};
-  struct msghdr msg;
-  memset(&msg, 0, sizeof msg);
-  msg.msg_iov = iov;
-  msg.msg_iovlen = nb ? 2 : 1;
-  ssize_t r;
-  do r = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
   while (r < 0 && errno == EINTR);
   return nv_int(env, r < 0 ? -errno : r);
 }

@@ -2,7 +2,7 @@
 // CPU affinity, clocks, CRC32C and fd watching. The addon has no protocol logic and may be loaded
 // on the main thread and in worker_threads alike.
 //
-// Conventions: hot-path calls (send, send2, recv, epollWait, monoNs, crc32c) never throw for
+// Conventions: hot-path calls (send, sendv, recv, epollWait, monoNs, crc32c) never throw for
 // kernel errors; they return -errno (see errnoName). Other calls throw an Error whose `code` is the
 // errno name ('ECONNREFUSED', ...), with `errno` (negative) and `syscall`. Bad arguments throw
 // TypeError, offsets/lengths beyond a buffer throw RangeError.
@@ -32,16 +32,6 @@ export interface NativeAddon extends UringAddon {
   accept(fd: number): number;
   /** send(MSG_NOSIGNAL|MSG_DONTWAIT). Returns bytes sent, or -errno (-11 EAGAIN). */
   send(fd: number, buf: Uint8Array, off: number, len: number): number;
-  /** sendmsg with two iovecs (header + data without copying). Returns bytes sent or -errno. bLen may be 0. */
-  send2(
-    fd: number,
-    a: Uint8Array,
-    aOff: number,
-    aLen: number,
-    b: Uint8Array,
-    bOff: number,
-    bLen: number,
-  ): number;
   /**
    * One sendmsg over segments first..first+count-1 (count is capped at 1024), segment i being
    * bufs[i][desc[2i], desc[2i] + desc[2i+1]). bufs and desc are the caller's, reused across calls:
@@ -185,7 +175,7 @@ export function errnoName(negErrno: number): string {
 
 const ADDON_URL = new URL('../../native/build/Release/nvmf_native.node', import.meta.url);
 const REQUIRED: readonly (keyof NativeAddon)[] = [
-  'tcpConnect', 'tcpListen', 'localPort', 'peerAddress', 'accept', 'send', 'send2', 'sendv', 'recv', 'recv2', 'close',
+  'tcpConnect', 'tcpListen', 'localPort', 'peerAddress', 'accept', 'send', 'sendv', 'recv', 'recv2', 'close',
   'shutdown', 'setSocketBuffers', 'epollCreate', 'epollCtl', 'epollWait', 'eventfdCreate',
   'eventfdWrite', 'eventfdRead', 'pollFd', 'pinThread', 'allowedCpus', 'currentCpu', 'gettid', 'exitNow',
   'monoNs', 'monoNsInto', 'threadCpuNs', 'processCpuNs', 'threadCpuNsOf', 'crc32c', 'crc32cv', 'copy', 'adviseHugePages', 'watchFd',

@@ -226,7 +226,7 @@ describe('crc32c', () => {
 // ---------------------------------------------------------------- TCP
 
 describe('tcp', () => {
-  it('connects, accepts and moves bytes with send, send2 and recv', () => {
+  it('connects, accepts and moves bytes with send and recv', () => {
     const { client, server } = tcpPair();
     expect(native.peerAddress(server)).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(native.peerAddress(client)).toMatch(/^127\.0\.0\.1:\d+$/);
@@ -240,28 +240,6 @@ describe('tcp', () => {
     const payload = randomBytes(1000, 1);
     expect(native.send(client, payload, 100, 500)).toBe(500);
     expect(recvExact(server, 500)).toEqual(payload.subarray(100, 600));
-
-    // send2(): header + data in one sendmsg, from offsets in two buffers
-    const hdr = randomBytes(40, 2);
-    const data = randomBytes(65_536, 3);
-    let sent = native.send2(client, hdr, 8, 24, data, 16, 32_768);
-    expect(sent).toBeGreaterThan(0);
-    const expected = new Uint8Array(24 + 32_768);
-    expected.set(hdr.subarray(8, 32), 0);
-    expected.set(data.subarray(16, 16 + 32_768), 24);
-    // loopback may accept less than everything: finish with send()
-    while (sent < expected.length) {
-      native.pollFd(client, POLLOUT, 1000);
-      const r = native.send(client, expected, sent, expected.length - sent);
-      if (r === EAGAIN) continue;
-      expect(r).toBeGreaterThan(0);
-      sent += r;
-    }
-    expect(recvExact(server, expected.length)).toEqual(expected);
-
-    // send2 with an empty second part, in the other direction
-    expect(native.send2(server, hdr, 0, 40, data, 0, 0)).toBe(40);
-    expect(recvExact(client, 40)).toEqual(hdr);
 
     expect(native.recv(client, rbuf, 0, 64)).toBe(EAGAIN);
   });
@@ -329,8 +307,8 @@ describe('tcp', () => {
     }
     expect(r).toBeLessThan(0);
     expect(['EPIPE', 'ECONNRESET']).toContain(errnoName(r));
-    // send2 reports the same way
-    const r2 = native.send2(server, chunk, 0, 10, chunk, 0, 10);
+    // sendv reports the same way
+    const r2 = native.sendv(server, [chunk, chunk], new Float64Array([0, 10, 0, 10]), 0, 2);
     expect(['EPIPE', 'ECONNRESET']).toContain(errnoName(r2));
   });
 
@@ -379,15 +357,13 @@ describe('tcp', () => {
     expect(() => native.setSocketBuffers(-1, 4096, 4096)).toThrow(expect.objectContaining({ code: 'EBADF' }));
   });
 
-  it('checks bounds of send, send2 and recv', () => {
+  it('checks bounds of send and recv', () => {
     const { client } = tcpPair();
     const b = new Uint8Array(10);
     expect(() => native.send(client, b, 5, 6)).toThrow(RangeError);
     expect(() => native.send(client, b, 11, 0)).toThrow(RangeError);
     expect(() => native.send(client, b, 0, -1)).toThrow(RangeError);
     expect(() => native.recv(client, b, 0, 11)).toThrow(RangeError);
-    expect(() => native.send2(client, b, 0, 10, b, 1, 10)).toThrow(RangeError);
-    expect(() => native.send2(client, b, 0, 11, b, 0, 0)).toThrow(RangeError);
     expect(() => native.send(client, 'abc' as unknown as Uint8Array, 0, 1)).toThrow(TypeError);
     // a subarray's bounds are its own, not its backing buffer's
     const sub = new Uint8Array(100).subarray(10, 20);
