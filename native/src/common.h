@@ -45,7 +45,7 @@ napi_value nv_throw_range(napi_env env, const char *msg);
 /* ---- module parts ---- */
 void nv_crc32c_init(void);
 uint32_t nv_crc32c_update(uint32_t crc, const uint8_t *p, size_t len); /* raw state (pre/post inverted by caller) */
-/* The CRC32C implementation in use: "pclmul", "sse4.2" or "table". */
+/* The CRC32C implementation in use: "vpclmul", "sse4.2" or "table". */
 const char *nv_crc32c_impl(void);
 
 napi_value nv_fn_crc32c(napi_env env, napi_callback_info info);

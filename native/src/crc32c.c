@@ -48,24 +48,17 @@ static uint32_t multmodp(uint32_t a, uint32_t b) {
   return p;
 }
 
-/* x^(8n) mod P */
-static uint32_t x8nmodp(size_t n) {
-  uint32_t p = 1u << 31;
-  for (size_t i = 0; i < 8 * n; i++) p = (p & 1) ? (p >> 1) ^ POLY : p >> 1;
-  return p;
-}
-
-static void build_shift(uint32_t table[4][256], size_t nbytes) {
-  uint32_t xn = x8nmodp(nbytes);
-  for (int k = 0; k < 4; k++)
-    for (uint32_t b = 0; b < 256; b++) table[k][b] = multmodp(xn, b << (8 * k));
-}
-
 /* x^n mod P in the reflected representation (x^0 is bit 31). */
 static uint32_t xnmodp(size_t n) {
   uint32_t p = 1u << 31;
   for (size_t i = 0; i < n; i++) p = (p & 1) ? (p >> 1) ^ POLY : p >> 1;
   return p;
+}
+
+static void build_shift(uint32_t table[4][256], size_t nbytes) {
+  uint32_t xn = xnmodp(8 * nbytes);
+  for (int k = 0; k < 4; k++)
+    for (uint32_t b = 0; b < 256; b++) table[k][b] = multmodp(xn, b << (8 * k));
 }
 
 /*
