@@ -310,6 +310,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       METHOD("pinThread", nv_fn_pin_thread),
       METHOD("allowedCpus", nv_fn_allowed_cpus),
       METHOD("currentCpu", nv_fn_current_cpu),
+      METHOD("timerSlackNs", nv_fn_timer_slack_ns),
       METHOD("gettid", nv_fn_gettid),
       METHOD("exitNow", nv_fn_exit_now),
       METHOD("monoNs", nv_fn_mono_ns),

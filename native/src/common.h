@@ -77,6 +77,7 @@ void nv_sys_init(void);
 napi_value nv_fn_pin_thread(napi_env env, napi_callback_info info);
 napi_value nv_fn_allowed_cpus(napi_env env, napi_callback_info info);
 napi_value nv_fn_current_cpu(napi_env env, napi_callback_info info);
+napi_value nv_fn_timer_slack_ns(napi_env env, napi_callback_info info);
 napi_value nv_fn_gettid(napi_env env, napi_callback_info info);
 napi_value nv_fn_exit_now(napi_env env, napi_callback_info info);
 napi_value nv_fn_mono_ns(napi_env env, napi_callback_info info);

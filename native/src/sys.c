@@ -2,6 +2,7 @@
 #include "common.h"
 
 #include <sys/mman.h>
+#include <sys/prctl.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -80,6 +81,24 @@ napi_value nv_fn_pin_thread(napi_env env, napi_callback_info info) {
   CPU_FREE(set);
   if (err) return nv_throw_errno(env, err, "pthread_setaffinity_np", "cannot pin to CPU %d", cpu);
   return nv_undefined(env);
+}
+
+/* timerSlackNs(ns): the calling thread's timer slack (prctl PR_SET_TIMERSLACK), how late the kernel may
+   end its timed sleeps so that wake-ups can be merged: 50 µs by default, more than a short interrupt-mode
+   sleep itself. ns >= 1 sets it; 0 only reads it. Returns the slack in force before the call. */
+napi_value nv_fn_timer_slack_ns(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int64_t ns;
+  if (!nv_args(env, info, 1, argv, NULL)) return NULL;
+  if (napi_get_value_int64(env, argv[0], &ns) != napi_ok || ns < 0)
+    return nv_throw_type(env, "ns must be a non-negative integer");
+  int old = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+  if (old < 0) return nv_throw_errno(env, errno, "prctl", "PR_GET_TIMERSLACK");
+  if (ns > 0 && prctl(PR_SET_TIMERSLACK, (unsigned long)ns, 0, 0, 0) != 0)
+    return nv_throw_errno(env, errno, "prctl", "PR_SET_TIMERSLACK %lld", (long long)ns);
+  napi_value r;
+  napi_create_int64(env, old, &r);
+  return r;
 }
 
 napi_value nv_fn_current_cpu(napi_env env, napi_callback_info info) {

@@ -11,6 +11,7 @@ import { Field, Phase, SharedCounters } from './shared-counters.js';
 import { LinkStates } from './link-states.js';
 import { AbortRequests } from './abort-requests.js';
 import { IoTimeoutWatch } from './io-timeout-watch.js';
+import { SLEEPER_TIMER_SLACK_NS } from '../util/adaptive-wait.js';
 
 /** Unmeasured closed-loop I/O before the start barrier (JIT warm-up of this thread and the target). */
 const PREWARM_MS = 250;
@@ -23,6 +24,7 @@ export default function runPerfWorker(plan: WorkerPlan): WorkerResult {
   const base: WorkerResult = { index: plan.index, core: plan.core, measuredNs: 0, busyNs: 0, idleNs: 0, cpuNs: 0, contexts: [] };
   try {
     native.pinThread(plan.core);
+    if (plan.workload.mode === 'interrupt') native.timerSlackNs(SLEEPER_TIMER_SLACK_NS);
     const links = plan.workload.reconnect && plan.linkSab ? LinkStates.attach(plan.controllers ?? 1, plan.linkSab) : undefined;
     const timeouts = plan.workload.ioTimeoutMs !== undefined && plan.abortSab
       ? new IoTimeoutWatch(plan.workload.ioTimeoutMs, AbortRequests.attach(plan.abortSlots ?? 0, plan.abortSab), plan.abortSlotBase ?? 0)

@@ -69,6 +69,11 @@ export interface NativeAddon extends UringAddon {
   pinThread(cpu: number): void;
   /** CPUs allowed to the process (its main thread's affinity when the addon was first loaded), ascending. */
   allowedCpus(): number[];
+  /**
+   * The calling thread's timer slack in ns (how late the kernel may end its timed sleeps; 50 µs by
+   * default). ns >= 1 sets it, 0 only reads it; returns the value before the call.
+   */
+  timerSlackNs(ns: number): number;
   /** CPU the calling thread currently runs on (sched_getcpu). */
   currentCpu(): number;
   /** Linux thread id of the caller (gettid). */
@@ -177,7 +182,7 @@ const ADDON_URL = new URL('../../native/build/Release/nvmf_native.node', import.
 const REQUIRED: readonly (keyof NativeAddon)[] = [
   'tcpConnect', 'tcpListen', 'localPort', 'peerAddress', 'accept', 'send', 'sendv', 'recv', 'recv2', 'close',
   'shutdown', 'setSocketBuffers', 'epollCreate', 'epollCtl', 'epollWait', 'eventfdCreate',
-  'eventfdWrite', 'eventfdRead', 'pollFd', 'pinThread', 'allowedCpus', 'currentCpu', 'gettid', 'exitNow',
+  'eventfdWrite', 'eventfdRead', 'pollFd', 'pinThread', 'allowedCpus', 'currentCpu', 'timerSlackNs', 'gettid', 'exitNow',
   'monoNs', 'monoNsInto', 'threadCpuNs', 'processCpuNs', 'threadCpuNsOf', 'crc32c', 'crc32cv', 'copy', 'adviseHugePages', 'watchFd',
   'uringSetup', 'uringInfo', 'uringClose', 'uringRegisterFiles', 'uringSetBuffers', 'uringRegisterEventfd', 'uringPass',
   'uringWait', 'allocAligned', 'blockDeviceInfo', 'nvmeAdminCmd', 'nvmeNsid',

@@ -19,6 +19,11 @@ import { native } from '../native/index.js';
 
 /** Default spin window in µs (chosen from sleeps-per-I/O measurements at QD 32; see the README). */
 export const DEFAULT_SPIN_US = 50;
+/**
+ * Timer slack (ns) of a thread whose loop may sleep: the kernel's default (50 µs) would let it end a
+ * timed sleep (a --coalesce-us window, the next --rate-iops arrival) up to 50 µs late.
+ */
+export const SLEEPER_TIMER_SLACK_NS = 1000;
 /** Upper bound for --spin-us: beyond this it is poll mode with extra steps. */
 export const MAX_SPIN_US = 100_000;
 /** Spin credit earned per I/O handled, as a fraction of the window: a batch of this many I/Os refills it. */

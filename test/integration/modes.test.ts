@@ -162,6 +162,47 @@ describe('interrupt coalescing on the target (counters)', () => {
   }, 120_000);
 });
 
+// Timer slack: how late the kernel may end a thread's timed sleep (50 µs by default). A loop that may
+// sleep asks for 1 µs, so a --coalesce-us window or the next --rate-iops arrival ends on time.
+describe('timer slack of the loops that sleep', () => {
+  const slackOf = (tid: number): number => Number(readFileSync(`/proc/${tid}/timerslack_ns`, 'utf8'));
+  it.each(['interrupt', 'poll'])('target reactor, %s mode: 1 µs when it may sleep, else the process default', async (mode) => {
+    const interrupt = mode === 'interrupt';
+    const sock = join(dir, `slack-${interrupt}.sock`);
+    const t = await launchBuiltinTarget({ namespaces: ['ram:64MiB'], reactorCores: [1], interruptMode: interrupt, extraArgs: ['--rpc-socket', sock] });
+    const c = new JsonRpcClient(sock);
+    try {
+      const r = ((await c.call('framework_get_reactors')) as { reactors: Array<{ tid: number }> }).reactors[0]!;
+      expect(r.tid).toBeGreaterThan(0);
+      expect(slackOf(r.tid)).toBe(interrupt ? 1000 : slackOf(t.pid));
+    } finally {
+      c.close();
+      await t.stop();
+    }
+  }, 60_000);
+
+  it.each(['interrupt', 'poll'])('initiator worker, --mode %s: 1 µs only in interrupt mode', async (mode) => {
+    const t = await launchBuiltinTarget({ namespaces: ['ram:64MiB'], reactorCores: [1] });
+    const child = spawn(process.execPath, [CLI, '-q', '4', '-s', '4096', '-w', 'randread', '-t', '3', '-c', '0x1', '--mode', mode,
+      '-r', t.trid], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      // The first measured progress line: the worker thread is running I/O.
+      for (let i = 0; i < 600 && !/IOPS/.test(stderr.replace(/.*warm.*\n/gi, '')); i++) await sleep(50);
+      expect(stderr).toMatch(/IOPS/);
+      const slacks = readdirSync(`/proc/${child.pid}/task`).map((tid) => slackOf(Number(tid)));
+      if (mode === 'interrupt') expect(slacks).toContain(1000);
+      else expect(slacks).not.toContain(1000);
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await t.stop();
+    }
+  }, 60_000);
+});
+
 describe('target RPC', () => {
   it('framework_get_reactors answers with SPDK field names', async () => {
     const sock = join(dir, 'rpc.sock');

@@ -1,6 +1,7 @@
 // Tests of the nvmf_native addon through its typed wrapper: real sockets on 127.0.0.1, real epoll,
 // eventfd, threads and the libuv loop. No mocks.
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -493,6 +494,33 @@ describe('threads and clocks', () => {
     expect(() => native.pinThread(9999)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
     expect(() => native.pinThread(-1)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
     expect(cpus).toContain(native.currentCpu());
+  });
+
+  it('timerSlackNs sets the calling thread\'s timer slack (read back from /proc), 0 only reads it', async () => {
+    // In a worker, so the test runner's own thread keeps its slack.
+    const { messages, exitCode } = await runWorker(`
+      const { workerData, parentPort } = require('worker_threads');
+      const fs = require('fs');
+      const n = require(workerData.addonPath);
+      const tid = n.gettid();
+      const proc = () => Number(fs.readFileSync('/proc/' + tid + '/timerslack_ns', 'utf8'));
+      const before = proc();
+      const prevA = n.timerSlackNs(1000);
+      const afterSet = proc();
+      const prevB = n.timerSlackNs(0);
+      const afterRead = proc();
+      let err = null;
+      try { n.timerSlackNs(-1); } catch (e) { err = e.message; }
+      parentPort.postMessage({ before, prevA, afterSet, prevB, afterRead, err });`);
+    expect(exitCode).toBe(0);
+    const m = messages[0] as Record<string, number | string | null>;
+    expect(m.prevA).toBe(m.before);
+    expect(m.afterSet).toBe(1000);
+    expect(m.prevB).toBe(1000);
+    expect(m.afterRead).toBe(1000);
+    expect(m.err).toBe('ns must be a non-negative integer');
+    // The runner's thread is untouched.
+    expect(Number(readFileSync(`/proc/${native.gettid()}/timerslack_ns`, 'utf8'))).toBe(m.before);
   });
 
   it('monoNs increases; thread and process CPU clocks grow with work', () => {
