@@ -300,6 +300,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       METHOD("close", nv_fn_close),
       METHOD("shutdown", nv_fn_shutdown),
       METHOD("setSocketBuffers", nv_fn_set_socket_buffers),
+      METHOD("notSentLowat", nv_fn_not_sent_lowat),
       METHOD("epollCreate", nv_fn_epoll_create),
       METHOD("epollCtl", nv_fn_epoll_ctl),
       METHOD("epollWait", nv_fn_epoll_wait),

@@ -65,6 +65,7 @@ napi_value nv_fn_recv2(napi_env env, napi_callback_info info);
 napi_value nv_fn_close(napi_env env, napi_callback_info info);
 napi_value nv_fn_shutdown(napi_env env, napi_callback_info info);
 napi_value nv_fn_set_socket_buffers(napi_env env, napi_callback_info info);
+napi_value nv_fn_not_sent_lowat(napi_env env, napi_callback_info info);
 napi_value nv_fn_epoll_create(napi_env env, napi_callback_info info);
 napi_value nv_fn_epoll_ctl(napi_env env, napi_callback_info info);
 napi_value nv_fn_epoll_wait(napi_env env, napi_callback_info info);

@@ -314,6 +314,24 @@ napi_value nv_fn_set_socket_buffers(napi_env env, napi_callback_info info) {
   return nv_undefined(env);
 }
 
+/* notSentLowat(fd, bytes): TCP_NOTSENT_LOWAT, how many bytes not yet sent may wait in the socket; a send
+   beyond that returns short (EAGAIN) and the socket reports writable again once it drains below. bytes > 0
+   sets it; 0 only reads it. Returns the value in force before the call. */
+napi_value nv_fn_not_sent_lowat(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t fd, bytes;
+  if (!nv_args(env, info, 2, argv, NULL) || !nv_int32(env, argv[0], "fd", &fd) || !nv_int32(env, argv[1], "bytes", &bytes))
+    return NULL;
+  if (bytes < 0) return nv_throw_range(env, "bytes must be >= 0");
+  int old = 0;
+  socklen_t len = sizeof old;
+  if (getsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &old, &len) < 0)
+    return nv_throw_errno(env, errno, "getsockopt", "notSentLowat fd %d", fd);
+  if (bytes > 0 && setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &bytes, sizeof bytes) < 0)
+    return nv_throw_errno(env, errno, "setsockopt", "notSentLowat fd %d TCP_NOTSENT_LOWAT %d", fd, bytes);
+  return nv_int(env, old);
+}
+
 /* ------------------------------------------------------------------ epoll */
 
 napi_value nv_fn_epoll_create(napi_env env, napi_callback_info info) {

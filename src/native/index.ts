@@ -49,6 +49,11 @@ export interface NativeAddon extends UringAddon {
   shutdown(fd: number): void;
   /** setsockopt SO_SNDBUF / SO_RCVBUF (bytes); 0 leaves it. */
   setSocketBuffers(fd: number, sndBytes: number, rcvBytes: number): void;
+  /**
+   * TCP_NOTSENT_LOWAT: bytes not yet sent that may wait in the socket (a longer send returns short).
+   * bytes > 0 sets it, 0 only reads it; returns the value before the call.
+   */
+  notSentLowat(fd: number, bytes: number): number;
   /** epoll_create1(EPOLL_CLOEXEC). */
   epollCreate(): number;
   /** op: EPOLL_CTL_ADD/DEL/MOD; events: EPOLLIN|EPOLLOUT|... (uint32); data: uint32 tag (epoll_data.u32). */
@@ -181,7 +186,7 @@ export function errnoName(negErrno: number): string {
 const ADDON_URL = new URL('../../native/build/Release/nvmf_native.node', import.meta.url);
 const REQUIRED: readonly (keyof NativeAddon)[] = [
   'tcpConnect', 'tcpListen', 'localPort', 'peerAddress', 'accept', 'send', 'sendv', 'recv', 'recv2', 'close',
-  'shutdown', 'setSocketBuffers', 'epollCreate', 'epollCtl', 'epollWait', 'eventfdCreate',
+  'shutdown', 'setSocketBuffers', 'notSentLowat', 'epollCreate', 'epollCtl', 'epollWait', 'eventfdCreate',
   'eventfdWrite', 'eventfdRead', 'pollFd', 'pinThread', 'allowedCpus', 'currentCpu', 'timerSlackNs', 'gettid', 'exitNow',
   'monoNs', 'monoNsInto', 'threadCpuNs', 'processCpuNs', 'threadCpuNsOf', 'crc32c', 'crc32cv', 'copy', 'adviseHugePages', 'watchFd',
   'uringSetup', 'uringInfo', 'uringClose', 'uringRegisterFiles', 'uringSetBuffers', 'uringRegisterEventfd', 'uringPass',

@@ -13,6 +13,7 @@ import { native } from '../../src/native/index.js';
 import { NvmeStatusError } from '../../src/nvme/status.js';
 import { PollGroup } from '../../src/host/poll-group.js';
 import { tcpTransport } from '../../src/transport/tcp/tcp-transport.js';
+import { HOST_NOTSENT_LOWAT_BYTES } from '../../src/transport/tcp/tcp-connect.js';
 import type { QpairConnectParams, TransportOps } from '../../src/transport/transport.js';
 
 const built = existsSync(cliEntryPath());
@@ -66,6 +67,8 @@ describe.skipIf(!built)('host ↔ built-in target', () => {
       const a = group.connect(c.ioQpairParams(2, 8), counting);
       const b = group.connect(c.ioQpairParams(3, 8), counting);
       expect(seen).toEqual([0, 1, 2, 3]);
+      // Every host queue keeps at most HOST_NOTSENT_LOWAT_BYTES unsent in its socket (the kernel's default is unlimited).
+      for (const qp of [own, a, b]) expect(native.notSentLowat(qp.fd, 0)).toBe(HOST_NOTSENT_LOWAT_BYTES);
       const ns = c.namespaces[0]!;
       const data = randomBytes(4 * ns.blockSize);
       writeSync(own, ns.nsid, 0, 4, ns.blockSize, data);

@@ -245,6 +245,17 @@ describe('tcp', () => {
     expect(native.recv(client, rbuf, 0, 64)).toBe(EAGAIN);
   });
 
+  it('notSentLowat sets TCP_NOTSENT_LOWAT and reads it back; 0 only reads; a negative size is refused', () => {
+    const { client } = tcpPair();
+    const unlimited = native.notSentLowat(client, 0); // net.ipv4.tcp_notsent_lowat (default: no limit)
+    expect(native.notSentLowat(client, 16384)).toBe(unlimited);
+    expect(native.notSentLowat(client, 0)).toBe(16384);
+    expect(native.notSentLowat(client, 65536)).toBe(16384);
+    expect(native.notSentLowat(client, 0)).toBe(65536);
+    expect(() => native.notSentLowat(client, -1)).toThrow('bytes must be >= 0');
+    expect(() => native.notSentLowat(-1, 0)).toThrow(expect.objectContaining({ code: 'EBADF' }));
+  });
+
   it('sendv sends N segments from several buffers in one call and resumes at any byte', () => {
     const { client, server } = tcpPair();
     const a = randomBytes(300, 11), b = randomBytes(200_000, 12), c = randomBytes(50, 13);

@@ -16,6 +16,17 @@ const EAGAIN = -11;
 const POLLIN = 1;
 const POLLOUT = 4;
 
+/**
+ * TCP_NOTSENT_LOWAT of a host queue's socket. Unsent bytes left in the socket are sent later by the
+ * kernel when the peer's ACKs arrive, on the peer's CPU over loopback; with megabytes of H2CData
+ * waiting there, segments of one stream leave from two CPUs, arrive out of order and are resent
+ * (spurious fast retransmits, DSACKed). Keeping at most this much unsent in the socket makes the host
+ * push its data itself, as the socket drains. Measured with 128 KiB writes against nvmf_tgt over
+ * loopback: ~70 segments resent per 5 s before, ~4 after (nstat TcpRetransSegs), and ~15 % more MiB/s
+ * with the host held to 40 % of a core (15 alternating pairs). The target's sockets gain nothing from it.
+ */
+export const HOST_NOTSENT_LOWAT_BYTES = 64 * 1024;
+
 /** Connect CATTR bit 2: disable SQ flow control. */
 export const CATTR_DISABLE_SQ_FLOW_CONTROL = 1 << 2;
 
@@ -158,6 +169,11 @@ export function connectRejectMessage(status: number, dw0: number, p?: QpairConne
 export function connectTcpQpair(p: QpairConnectParams): TcpQpair {
   checkParams(p);
   const fd = tcpConnect(p.traddr, p.trsvcid, p.connectTimeoutMs);
+  try {
+    native.notSentLowat(fd, HOST_NOTSENT_LOWAT_BYTES);
+  } catch {
+    // Tuning only: a kernel without TCP_NOTSENT_LOWAT (before 3.12) still connects.
+  }
   return setupTcpQpair(fd, p);
 }
 
