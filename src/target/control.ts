@@ -32,6 +32,8 @@ export const STATS_FIELDS = {
   FILE_RING_SLOTS_USED: 26,
   /** --coalesce-us: timed sleeps taken after a busy pass instead of spinning or waiting for a socket. */
   COALESCED_SLEEPS: 27,
+  /** --coalesce-us: pauses after windows that gathered at most one command each (CoalescePolicy). */
+  COALESCE_BACKOFFS: 28,
 } as const;
 const STATS_STRIDE = 32;
 
@@ -82,6 +84,8 @@ export interface ReactorStats {
   fileRingSlotsUsed: number;
   /** --coalesce-us: timed sleeps after busy passes (interrupt coalescing). */
   coalescedSleeps: number;
+  /** --coalesce-us: pauses of coalescing after a streak of windows that gathered at most one command. */
+  coalesceBackoffs: number;
 }
 
 export class ControlBlock {
@@ -181,7 +185,8 @@ export class ControlBlock {
       ioCommands: s[F.IO_COMMANDS]!, eventfdWakeups: s[F.EVENTFD_WAKEUPS]!, socketWakeups: s[F.SOCKET_WAKEUPS]!,
       connBufferMax: s[F.CONN_BUFFER_MAX]!, fileRing: s[F.FILE_RING] === 1,
       fileRingCompletions: s[F.FILE_RING_COMPLETIONS]!, fileRingOrphaned: s[F.FILE_RING_ORPHANED]!,
-      fileRingSlotsUsed: s[F.FILE_RING_SLOTS_USED]!, coalescedSleeps: s[F.COALESCED_SLEEPS]! };
+      fileRingSlotsUsed: s[F.FILE_RING_SLOTS_USED]!, coalescedSleeps: s[F.COALESCED_SLEEPS]!,
+      coalesceBackoffs: s[F.COALESCE_BACKOFFS]! };
   }
 
   /** Reactors add their SMART deltas every few ms (BigInt conversion there, not per I/O). */

@@ -21,6 +21,7 @@ import { ControllerRegistry } from './registry.js';
 import { AdaptiveWait } from '../util/adaptive-wait.js';
 import { FileIoRing } from './file-io-ring.js';
 import { LentReads } from './lent-reads.js';
+import { CoalescePolicy } from './coalesce-policy.js';
 import {
   SubsystemRuntime, writeLogLine, type ReactorContext, type ReactorCounters, type ReactorParams,
 } from './reactor-context.js';
@@ -71,7 +72,7 @@ export class Reactor implements ReactorContext {
   /** --coalesce-us in ms (0 = off), and the epoll set of a coalescing sleep: the wake eventfd only. */
   private readonly coalesceMs: number;
   private cepfd = -1;
-  private coalescedSleeps = 0;
+  private readonly coalescing = new CoalescePolicy();
 
   constructor(readonly params: ReactorParams) {
     this.index = params.index;
@@ -197,8 +198,9 @@ export class Reactor implements ReactorContext {
       }
       // Interrupt coalescing: a busy pass that drained every socket waits out the coalescing time on a
       // timer, deaf to sockets, so that what arrives meanwhile is handled in one pass; an empty pass
-      // after that spins and sleeps as usual.
-      if (work > 0 && quiet && this.coalesceMs > 0) this.coalesce(now);
+      // after that spins and sleeps as usual. Windows that gather at most one command pause it.
+      if (this.coalesceMs > 0) this.coalescing.passEnded(this.counters.commands - commandsBefore, now);
+      if (work > 0 && quiet && this.coalesceMs > 0 && this.coalescing.wanted(now)) this.coalesce(now);
       else if (sleepNow) this.sleep(now);
     }
     this.shutdown();
@@ -333,7 +335,8 @@ export class Reactor implements ReactorContext {
     s[F.SPIN_WINDOWS] = w.spinWindows;
     s[F.SPIN_HITS] = w.spinHits;
     s[F.PASSES] = w.passes;
-    s[F.COALESCED_SLEEPS] = this.coalescedSleeps;
+    s[F.COALESCED_SLEEPS] = this.coalescing.windows;
+    s[F.COALESCE_BACKOFFS] = this.coalescing.backoffs;
   }
 
   /** Interrupt mode: block until a socket or the eventfd is ready, or the next deadline (none: no limit). */
@@ -409,7 +412,7 @@ export class Reactor implements ReactorContext {
     const n = native.epollWait(this.cepfd, this.events, this.coalesceMs);
     this.stats[STATS_FIELDS.SLEEPING_SINCE] = 0;
     if (n > 0) this.woken();
-    this.coalescedSleeps++;
+    this.coalescing.began();
     const t = this.wait.now();
     this.wait.slept(now, t, n);
     this.nowNs = t;

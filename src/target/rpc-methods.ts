@@ -28,6 +28,7 @@ export function targetRpcMethods(t: RunningTarget): Record<string, RpcHandler> {
         spin_us: t.config.interruptMode ? t.config.spinUs : 0,
         coalesce_us: t.config.interruptMode ? t.config.coalesceUs : 0,
         coalesced_sleeps: s.coalescedSleeps,
+        coalesce_backoffs: s.coalesceBackoffs,
         passes: s.passes,
         cpu_ns: Math.round(s.cpuNs),
         connections: s.connections,

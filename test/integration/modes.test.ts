@@ -34,7 +34,7 @@ describe('reactor accounting on the initiator', () => {
   });
 });
 
-interface ReactorReply { reactors: Array<{ busy: number; idle: number; spin: number; sleep: number; sleeps: number; wakeups: number; passes: number; coalesce_us: number; coalesced_sleeps: number }> }
+interface ReactorReply { reactors: Array<{ busy: number; idle: number; spin: number; sleep: number; sleeps: number; wakeups: number; passes: number; coalesce_us: number; coalesced_sleeps: number; coalesce_backoffs: number }> }
 
 // The CPU an idle target uses is measured by bench/idle-cpu.mjs; here the behaviour behind it, from
 // the reactor's own counters: in interrupt mode every loop pass ends in epoll_wait and nothing wakes
@@ -158,6 +158,28 @@ describe('interrupt coalescing on the target (counters)', () => {
         c.close();
         await t.stop();
       }
+    }
+  }, 120_000);
+
+  // QD 1: the host sends its next command only after the answer, so a window gathers one command at
+  // most and only delays it. Coalescing pauses after a few such windows: sleeps stay a small share.
+  it('--coalesce-us 500 at QD 1: futile windows pause coalescing (backoffs), so few I/Os wait out a window', async () => {
+    const sock = join(dir, 'coalesce-qd1.sock');
+    const t = await launchBuiltinTarget({ namespaces: ['ram:64MiB'], reactorCores: [1], interruptMode: true,
+      extraArgs: ['--rpc-socket', sock, '--coalesce-us', '500'] });
+    const c = new JsonRpcClient(sock);
+    try {
+      const a = ((await c.call('framework_get_reactors')) as ReactorReply).reactors[0]!;
+      const { result } = perf(['-q', '1', '-s', '4096', '-w', 'randread', '-t', '2', '-c', '0x1', '-r', t.trid]);
+      const b = ((await c.call('framework_get_reactors')) as ReactorReply).reactors[0]!;
+      const ios = result.total.total.ios;
+      expect(ios).toBeGreaterThan(100);
+      expect(b.coalesce_backoffs - a.coalesce_backoffs).toBeGreaterThan(0);
+      // Without the pauses every I/O would end in a window (coalesced ≈ ios).
+      expect((b.coalesced_sleeps - a.coalesced_sleeps) / ios).toBeLessThan(0.1);
+    } finally {
+      c.close();
+      await t.stop();
     }
   }, 120_000);
 });
