@@ -1,5 +1,6 @@
 // Per-direction I/O statistics of one (worker, namespace) context.
 import { encodeHistogram, MAX_TRACKABLE_NS, newRecordingHistogram, type Histogram } from './latency-histogram.js';
+import { DOUBLE_ZERO } from '../util/double-zero.js';
 
 export interface DirectionTotals {
   ios: number;
@@ -14,10 +15,10 @@ export interface DirectionTotals {
 
 export class DirectionStats {
   ios = 0;
-  bytes = 0;
-  latSumNs = 0;
+  bytes = DOUBLE_ZERO;
+  latSumNs = DOUBLE_ZERO;
   minNs = Number.POSITIVE_INFINITY;
-  maxNs = 0;
+  maxNs = DOUBLE_ZERO;
   errors = 0;
   readonly hist: Histogram = newRecordingHistogram();
 

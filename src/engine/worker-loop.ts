@@ -19,6 +19,7 @@ import { Verifier, VERIFY_SWEEP_TIMEOUT_MS } from './verifier.js';
 import { AdaptiveWait, DEFAULT_SPIN_US, type WaitStats } from '../util/adaptive-wait.js';
 import type { IoTimeoutWatch, QpairWatch } from './io-timeout-watch.js';
 import type { IoTimeoutTotals } from './worker-result.js';
+import { DOUBLE_ZERO } from '../util/double-zero.js';
 
 /** Open loop with nothing in flight: sleep until the next arrival only when it is further away than this. */
 const MIN_SLEEP_NS = 20_000;
@@ -121,9 +122,9 @@ export class WorkerLoop {
   private readonly wait: AdaptiveWait;
   private cumReadIos = 0;
   private cumWriteIos = 0;
-  private cumReadBytes = 0;
-  private cumWriteBytes = 0;
-  private cumLatNs = 0;
+  private cumReadBytes = DOUBLE_ZERO;
+  private cumWriteBytes = DOUBLE_ZERO;
+  private cumLatNs = DOUBLE_ZERO;
   private cumErrors = 0;
   private firstErrorStatus: number | undefined;
   private readonly thinkNs: number;

@@ -16,6 +16,7 @@
 // while awake (CPU spent waiting), sleep = blocked in epoll_wait (no CPU). SPDK's busy/idle is
 // busy / (spin + sleep). The counters say how the loop behaved (tests check those, never time).
 import { native } from '../native/index.js';
+import { DOUBLE_ZERO } from './double-zero.js';
 
 /** Default spin window in µs (chosen from sleeps-per-I/O measurements at QD 32; see the README). */
 export const DEFAULT_SPIN_US = 50;
@@ -53,9 +54,9 @@ export interface WaitStats {
 }
 
 export class AdaptiveWait implements WaitStats {
-  busyNs = 0;
-  spinNs = 0;
-  sleepNs = 0;
+  busyNs = DOUBLE_ZERO;
+  spinNs = DOUBLE_ZERO;
+  sleepNs = DOUBLE_ZERO;
   passes = 0;
   busyPasses = 0;
   spinWindows = 0;

@@ -16,6 +16,7 @@ import {
   CH_SIZE, DIGEST_SIZE, DataPduOffset, Fes, PduFlags, PduType, dataDigestEligible, headerDigestEligible,
   pduHeaderLength, pduTypeName,
 } from './pdu-types.js';
+import { DOUBLE_ZERO } from '../../util/double-zero.js';
 
 /** Which end is receiving: a host receives C2H PDUs, a controller H2C PDUs. */
 export type PduRole = 'host' | 'controller';
@@ -112,7 +113,7 @@ export class PduReceiver {
   /** The last payload landed in place was large (see SMALL_RECV). */
   private largePayloads = false;
   /** Diagnostics: payload bytes that reached their destination through the buffer (copied once more). */
-  bufferedPayloadBytes = 0;
+  bufferedPayloadBytes = DOUBLE_ZERO;
   /** A malformed PDU stopped processing (fes/fei/error/offendingHeader say why), or abort() was called. */
   get failed(): boolean { return this.state === S_ERROR; }
   /** In the middle of a payload that lands in a destination given with into(). */

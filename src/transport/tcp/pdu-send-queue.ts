@@ -18,6 +18,7 @@ import {
   type IcReq, type IcResp,
 } from './pdu-codec.js';
 import { DIGEST_SIZE, PduFlags, PduType } from './pdu-types.js';
+import { DOUBLE_ZERO } from '../../util/double-zero.js';
 
 const CAPSULE_CMD_HLEN = 72;
 const DATA_HLEN = 24;
@@ -39,7 +40,7 @@ export class PduSendQueue {
   /** Bytes queued and not yet accepted by the socket. */
   pendingBytes = 0;
   /** Bytes sent since the queue was made (progress of a peer that reads slowly). */
-  sentBytes = 0;
+  sentBytes = DOUBLE_ZERO;
   /** A partial send left the stream inside a PDU (a TermReq can no longer be sent cleanly). */
   midPdu = false;
 
