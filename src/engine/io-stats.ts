@@ -39,8 +39,9 @@ export class DirectionStats {
 
   totals(): DirectionTotals {
     return {
-      ios: this.ios, bytes: this.bytes, latSumNs: this.latSumNs,
-      minNs: this.ios > 0 ? this.minNs : 0, maxNs: this.maxNs,
+      // + 0: a counter never added to is still DOUBLE_ZERO (-0), which Intl would print as "-0".
+      ios: this.ios, bytes: this.bytes + 0, latSumNs: this.latSumNs + 0,
+      minNs: this.ios > 0 ? this.minNs : 0, maxNs: this.maxNs + 0,
       histogram: this.ios > 0 ? encodeHistogram(this.hist) : '',
       errors: this.errors,
     };

@@ -234,9 +234,10 @@ export class WorkerLoop {
     const busy = w.busyNs, idle = w.spinNs + w.sleepNs;
     c.set(i, Field.ReadIos, this.cumReadIos);
     c.set(i, Field.WriteIos, this.cumWriteIos);
-    c.set(i, Field.ReadBytes, this.cumReadBytes);
-    c.set(i, Field.WriteBytes, this.cumWriteBytes);
-    c.set(i, Field.LatSumNs, this.cumLatNs);
+    // + 0: a counter never added to is still DOUBLE_ZERO (-0).
+    c.set(i, Field.ReadBytes, this.cumReadBytes + 0);
+    c.set(i, Field.WriteBytes, this.cumWriteBytes + 0);
+    c.set(i, Field.LatSumNs, this.cumLatNs + 0);
     c.set(i, Field.BusyNs, busy);
     c.set(i, Field.IdleNs, idle);
     c.set(i, Field.CpuNs, cpu);

@@ -150,7 +150,8 @@ export class AdaptiveWait implements WaitStats {
 
   /** A plain copy of the counters (for results). */
   snapshot(): WaitStats {
-    return { busyNs: this.busyNs, spinNs: this.spinNs, sleepNs: this.sleepNs, passes: this.passes,
+    // + 0: a counter never added to is still DOUBLE_ZERO (-0).
+    return { busyNs: this.busyNs + 0, spinNs: this.spinNs + 0, sleepNs: this.sleepNs + 0, passes: this.passes,
       busyPasses: this.busyPasses, spinWindows: this.spinWindows, spinHits: this.spinHits, sleeps: this.sleeps,
       wakeups: this.wakeups, timeouts: this.timeouts };
   }
