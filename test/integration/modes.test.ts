@@ -1,6 +1,6 @@
 // Poll vs interrupt mode, reactor utilization, target RPC, open-loop rate limit, mode comparison.
 // Behaviour checks (reactor counters, events), never assertions about speed, wall time or CPU share.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { launchBuiltinTarget } from '../../src/launch/builtin-target.js';
 import { JsonRpcClient } from '../../src/rpc/client.js';
 import type { PerfResult } from '../../src/report/result-types.js';
 import { validateResult } from '../../src/report/result-validate.js';
+import { perfDuring } from './perf-during.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'nvmf-perf-modes-'));
@@ -22,19 +23,6 @@ function perf(args: string[]): { code: number | null; stderr: string; stdout: st
   const r = spawnSync(process.execPath, [CLI, ...args, '--json', json, '--no-progress'], { encoding: 'utf8', timeout: 120_000 });
   expect(r.status, r.stderr).toBe(0);
   return { code: r.status, stderr: r.stderr, stdout: r.stdout, result: JSON.parse(readFileSync(json, 'utf8')) as PerfResult };
-}
-
-/** nvmf-perf in the background; measuring() resolves at its first measured progress line (an event, not a fixed sleep). */
-function perfInBackground(args: string[]): { child: ChildProcess; exited: Promise<number | null>; measuring: () => Promise<void> } {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  const measuring = async (): Promise<void> => {
-    for (let i = 0; i < 600 && !/IOPS/.test(stderr.replace(/.*warm.*\n/gi, '')); i++) await sleep(50);
-    expect(stderr).toMatch(/IOPS/);
-  };
-  return { child, exited, measuring };
 }
 
 describe('reactor accounting on the initiator', () => {
@@ -218,16 +206,16 @@ describe('timer slack of the loops that sleep', () => {
 
   it.each(['interrupt', 'poll'])('initiator worker, --mode %s: 1 µs only in interrupt mode', async (mode) => {
     const t = await launchBuiltinTarget({ namespaces: ['ram:64MiB'], reactorCores: [1] });
-    const { child, exited, measuring } = perfInBackground(['-q', '4', '-s', '4096', '-w', 'randread', '-t', '3', '-c', '0x1',
-      '--mode', mode, '-r', t.trid]);
     try {
-      await measuring(); // the worker thread is running I/O
-      const slacks = readdirSync(`/proc/${child.pid}/task`).map((tid) => slackOf(Number(tid)));
-      if (mode === 'interrupt') expect(slacks).toContain(1000);
-      else expect(slacks).not.toContain(1000);
-      expect(await exited).toBe(0);
+      const run = await perfDuring(['-q', '4', '-s', '4096', '-w', 'randread', '-t', '3', '-c', '0x1', '--mode', mode,
+        '-r', t.trid], join(dir, `slack-${mode}.json`), (pid) => {
+        // The worker thread is running I/O.
+        const slacks = readdirSync(`/proc/${pid}/task`).map((tid) => slackOf(Number(tid)));
+        if (mode === 'interrupt') expect(slacks).toContain(1000);
+        else expect(slacks).not.toContain(1000);
+      }, 30_000);
+      expect(run.code).toBe(0);
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
       await t.stop();
     }
   }, 60_000);
@@ -282,14 +270,13 @@ describe('open loop', () => {
     const stallMs = 1200;
     const t = await launchBuiltinTarget({ namespaces: ['ram:64MiB'], reactorCores: [1] });
     const json = join(dir, `stall-${stallMs}.json`);
-    const { exited, measuring } = perfInBackground(['-q', '32', '-s', '4096', '-w', 'randread', '-t', '6', '--rate-iops', '1000',
-      '-r', t.trid, '--json', json]);
     try {
-      await measuring(); // the run is under way
-      process.kill(t.pid, 'SIGSTOP'); // the pause: the target process does nothing for at least stallMs
-      await sleep(stallMs);
-      process.kill(t.pid, 'SIGCONT');
-      expect(await exited).toBe(0);
+      const run = await perfDuring(['-q', '32', '-s', '4096', '-w', 'randread', '-t', '6', '--rate-iops', '1000', '-r', t.trid], json, async () => {
+        process.kill(t.pid, 'SIGSTOP'); // the pause: the target process does nothing for at least stallMs
+        await sleep(stallMs);
+        process.kill(t.pid, 'SIGCONT');
+      }, 30_000);
+      expect(run.code).toBe(0);
     } finally {
       process.kill(t.pid, 'SIGCONT');
       await t.stop();
