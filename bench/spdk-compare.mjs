@@ -5,8 +5,9 @@
 // for 4 KiB randread QD1, 4 KiB randread QD32, 128 KiB randread QD32 and 128 KiB randwrite QD32, plus
 // a digest case (128 KiB randread with -H -I against the same without, for our initiator, for our
 // target, for both ends ours and, as the reference, for both ends SPDK). Runs alternate (each run
-// measures every pair back to back; the target started first alternates between runs); prints every
-// run's IOPS and MiB/s and the median ratio per case.
+// measures every pair back to back, in one order in odd runs and the other in even runs; the target
+// started first alternates between runs; each target gets a discarded warm-up from both initiators
+// first); prints every run's IOPS and MiB/s and the median ratio per case.
 // Both targets get a 256 MiB RAM namespace with 4 KiB blocks (nvmf_tgt's Malloc bdev, our ram:).
 // With --base DIR (another checkout of nvmf-perf, built), every nvmf-perf measurement is also taken
 // with that build, alternating with this one, and the ratios of both builds are printed side by side
@@ -51,9 +52,9 @@ const DIGEST = { name: '128 KiB randread QD32', q: 32, o: 131072, w: 'randread' 
 const trid = (port) => `trtype:TCP adrfam:IPv4 traddr:127.0.0.1 trsvcid:${port} subnqn:${NQN}`;
 
 /** nvmf-perf as initiator on core 0. */
-function ours(c, port, digests = false, build = BUILDS[0]) {
+function ours(c, port, digests = false, build = BUILDS[0], secs = seconds) {
   const json = join(dir, `r-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
-  const args = [build.cli, '-r', trid(port), '-q', String(c.q), '-s', String(c.o), '-w', c.w, '-t', String(seconds), '-c', '0x1',
+  const args = [build.cli, '-r', trid(port), '-q', String(c.q), '-s', String(c.o), '-w', c.w, '-t', String(secs), '-c', '0x1',
     '--no-progress', '--json', json];
   if (digests) args.push('-H', '-I');
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: (seconds + 60) * 1000 });
@@ -65,8 +66,8 @@ function ours(c, port, digests = false, build = BUILDS[0]) {
 }
 
 /** spdk_nvme_perf on core 0. */
-function theirs(c, port, digests = false) {
-  const args = ['perf', '-c', '0x1', '-q', String(c.q), '-o', String(c.o), '-w', c.w, '-t', String(seconds), '-r', trid(port)];
+function theirs(c, port, digests = false, secs = seconds) {
+  const args = ['perf', '-c', '0x1', '-q', String(c.q), '-o', String(c.o), '-w', c.w, '-t', String(secs), '-r', trid(port)];
   if (digests) args.push('-H', '-I');
   const r = spawnSync('bash', [spdk, ...args], { encoding: 'utf8', timeout: (seconds + 60) * 1000 });
   const m = /^Total\s*:\s*([\d.]+)\s+([\d.]+)/m.exec(r.stdout);
@@ -110,6 +111,23 @@ const startOurs = (build = BUILDS[0]) => startTarget(process.execPath, [build.cl
   await waitExit(child);
 });
 
+/** Runs a and b back to back, a first in odd runs and b first in even runs; returns [a's, b's]. */
+function inTurn(run, a, b) {
+  if (run % 2 === 1) { const x = a(); return [x, b()]; }
+  const y = b();
+  return [a(), y];
+}
+
+/**
+ * A freshly started target's first connections run slower (its buffer pools and the sockets' windows
+ * grow during them): each initiator runs a short 128 KiB randread against it first, discarded.
+ */
+function warmUp(port) {
+  const w = { q: 32, o: 131072, w: 'randread' };
+  ours(w, port, false, BUILDS[0], 2);
+  theirs(w, port, false, 2);
+}
+
 const rows = [];
 const pairs = new Map(); // case label -> [ratio per run]
 function record(run, label, aName, a, bName, b) {
@@ -122,21 +140,22 @@ function record(run, label, aName, a, bName, b) {
 async function phaseSpdkTarget(run, spdkToSpdk) {
   const t = await startSpdk();
   try {
+    warmUp(SPDK_PORT);
     for (const c of CASES) {
-      // Alternate which build goes first from run to run.
+      // Alternate from run to run which initiator goes first, and which build of ours.
       const order = run % 2 === 1 ? BUILDS : [...BUILDS].reverse();
       const mine = new Map();
-      for (const b of order) mine.set(b, ours(c, SPDK_PORT, false, b));
-      const b = theirs(c, SPDK_PORT);
+      let b;
+      if (run % 2 === 0) b = theirs(c, SPDK_PORT);
+      for (const bd of order) mine.set(bd, ours(c, SPDK_PORT, false, bd));
+      if (run % 2 === 1) b = theirs(c, SPDK_PORT);
       spdkToSpdk.set(c.name, b);
       for (const bd of BUILDS) record(run, `initiator ${c.name}${bd.tag}`, 'nvmf-perf', mine.get(bd), 'spdk_nvme_perf', b);
     }
-    const d = ours(DIGEST, SPDK_PORT, true);
-    const n = ours(DIGEST, SPDK_PORT, false);
+    const [d, n] = inTurn(run, () => ours(DIGEST, SPDK_PORT, true), () => ours(DIGEST, SPDK_PORT, false));
     record(run, `digests, our initiator, ${DIGEST.name}`, '-H -I', d, 'none', n);
     // Reference: what digests cost SPDK itself (spdk_nvme_perf against nvmf_tgt, both computing CRC32C).
-    const sd = theirs(DIGEST, SPDK_PORT, true);
-    const sn = theirs(DIGEST, SPDK_PORT, false);
+    const [sd, sn] = inTurn(run, () => theirs(DIGEST, SPDK_PORT, true), () => theirs(DIGEST, SPDK_PORT, false));
     record(run, `digests, both ends SPDK, ${DIGEST.name}`, '-H -I', sd, 'none', sn);
   } finally {
     await t.stop();
@@ -146,15 +165,14 @@ async function phaseSpdkTarget(run, spdkToSpdk) {
 async function phaseOurTarget(run, spdkToOurs, build) {
   const t = await startOurs(build);
   try {
+    warmUp(OUR_PORT);
     const m = new Map();
     for (const c of CASES) m.set(c.name, theirs(c, OUR_PORT));
     spdkToOurs.set(build, m);
     if (build === BUILDS[0]) {
-      const d = theirs(DIGEST, OUR_PORT, true);
-      const n = theirs(DIGEST, OUR_PORT, false);
+      const [d, n] = inTurn(run, () => theirs(DIGEST, OUR_PORT, true), () => theirs(DIGEST, OUR_PORT, false));
       record(run, `digests, our target, ${DIGEST.name}`, '-H -I', d, 'none', n);
-      const od = ours(DIGEST, OUR_PORT, true);
-      const on = ours(DIGEST, OUR_PORT, false);
+      const [od, on] = inTurn(run, () => ours(DIGEST, OUR_PORT, true), () => ours(DIGEST, OUR_PORT, false));
       record(run, `digests, both ends ours, ${DIGEST.name}`, '-H -I', od, 'none', on);
     }
   } finally {
