@@ -163,6 +163,33 @@ napi_value nv_fn_mono_ns_into(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * The calling thread's clock cell: 8 bytes of thread-local storage. monoClockCell() returns a
+ * Float64Array over it (every call on one thread gives a view of the same cell, so all code on the
+ * thread shares it), and monoClock() writes CLOCK_MONOTONIC in ns into it. monoClock() has no argument
+ * to look up: monoNsInto's typed-array lookup cost as much as the clock read itself on a loop that
+ * reads the clock every pass. The cell lives as long as the thread, and so as long as its isolate.
+ */
+static _Thread_local double clock_cell[1];
+
+static void no_finalize(napi_env env, void *data, void *hint) { (void)env; (void)data; (void)hint; }
+
+napi_value nv_fn_mono_clock_cell(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value ab, arr;
+  if (napi_create_external_arraybuffer(env, clock_cell, sizeof clock_cell, no_finalize, NULL, &ab) != napi_ok ||
+      napi_create_typedarray(env, napi_float64_array, 1, ab, 0, &arr) != napi_ok)
+    return nv_throw_type(env, "monoClockCell: cannot create a view of the clock cell");
+  clock_cell[0] = clock_ns(CLOCK_MONOTONIC);
+  return arr;
+}
+
+napi_value nv_fn_mono_clock(napi_env env, napi_callback_info info) {
+  (void)env; (void)info;
+  clock_cell[0] = clock_ns(CLOCK_MONOTONIC);
+  return NULL;
+}
+
 napi_value nv_fn_thread_cpu_ns(napi_env env, napi_callback_info info) {
   return nv_num(env, clock_ns(CLOCK_THREAD_CPUTIME_ID));
 }

@@ -282,7 +282,7 @@ export class WorkerLoop {
 
     for (;;) try {
       for (;;) {
-        now = wait.now();
+        // `now` is when the previous pass (or its sleep) ended: one clock read serves both.
         if (!this.recording && now >= warmEnd) {
           // Warm-up over: nothing measured so far counts.
           for (const ns of this.nsContexts) { ns.read.reset(); ns.write.reset(); }
@@ -359,7 +359,9 @@ export class WorkerLoop {
         if (t2 - lastPublish > 20_000_000) {
           lastPublish = t2;
           this.publish(native.threadCpuNs() - cpuStart, phase);
+          t2 = wait.now();
         }
+        now = t2;
       }
       break;
     } catch (err) {

@@ -91,6 +91,13 @@ export interface NativeAddon extends UringAddon {
   /** Writes CLOCK_MONOTONIC in ns into out[0] (no heap number is allocated, unlike monoNs()). */
   monoNsInto(out: Float64Array): void;
   /**
+   * A Float64Array of length 1 over this thread's clock cell (thread-local memory in the addon: every
+   * call on one thread views the same cell; other threads have their own).
+   */
+  monoClockCell(): Float64Array;
+  /** Writes CLOCK_MONOTONIC in ns into this thread's clock cell (no argument to look up, nothing allocated). */
+  monoClock(): void;
+  /**
    * madvise(MADV_HUGEPAGE) over the whole pages of view's memory (call before touching it): a large
    * buffer gets transparent huge pages where the kernel allows. 0, or -errno when it refused.
    */
@@ -188,7 +195,7 @@ const REQUIRED: readonly (keyof NativeAddon)[] = [
   'tcpConnect', 'tcpListen', 'localPort', 'peerAddress', 'accept', 'send', 'sendv', 'recv', 'recv2', 'close',
   'shutdown', 'setSocketBuffers', 'notSentLowat', 'epollCreate', 'epollCtl', 'epollWait', 'eventfdCreate',
   'eventfdWrite', 'eventfdRead', 'pollFd', 'pinThread', 'allowedCpus', 'currentCpu', 'timerSlackNs', 'gettid', 'exitNow',
-  'monoNs', 'monoNsInto', 'threadCpuNs', 'processCpuNs', 'threadCpuNsOf', 'crc32c', 'crc32cv', 'copy', 'adviseHugePages', 'watchFd',
+  'monoNs', 'monoNsInto', 'monoClockCell', 'monoClock', 'threadCpuNs', 'processCpuNs', 'threadCpuNsOf', 'crc32c', 'crc32cv', 'copy', 'adviseHugePages', 'watchFd',
   'uringSetup', 'uringInfo', 'uringClose', 'uringRegisterFiles', 'uringSetBuffers', 'uringRegisterEventfd', 'uringPass',
   'uringWait', 'allocAligned', 'blockDeviceInfo', 'nvmeAdminCmd', 'nvmeNsid',
 ];

@@ -30,6 +30,9 @@ export const MAX_SPIN_US = 100_000;
 /** Spin credit earned per I/O handled, as a fraction of the window: a batch of this many I/Os refills it. */
 export const SPIN_REFILL_IOS = 16;
 
+/** This thread's clock cell: native.monoClock() writes CLOCK_MONOTONIC ns into it. */
+const CLOCK_CELL = native.monoClockCell();
+
 /** Counters and time split of one loop (all cumulative since the last reset). */
 export interface WaitStats {
   /** Time in passes that did work. */
@@ -67,7 +70,6 @@ export class AdaptiveWait implements WaitStats {
   readonly spinWindowNs: number;
   /** Spin credit one I/O earns. */
   readonly creditPerIoNs: number;
-  private readonly clock = new Float64Array(1);
   private passStart = 0;
   /** Start of the current idle period; -1 while the last pass did work (or right after a sleep). */
   private idleSince = -1;
@@ -85,10 +87,10 @@ export class AdaptiveWait implements WaitStats {
     this.passStart = this.now();
   }
 
-  /** CLOCK_MONOTONIC in ns without allocating (the value lives in a preallocated Float64Array). */
+  /** CLOCK_MONOTONIC in ns without allocating (the value comes through this thread's clock cell). */
   now(): number {
-    native.monoNsInto(this.clock);
-    return this.clock[0]!;
+    native.monoClock();
+    return CLOCK_CELL[0]!;
   }
 
   /** Forget everything measured so far; accounting restarts at `now` (end of a warm-up). */

@@ -553,6 +553,31 @@ describe('threads and clocks', () => {
     expect(native.processCpuNs() - p0).toBeGreaterThanOrEqual(dt * 0.9);
   });
 
+  it('monoClock writes CLOCK_MONOTONIC into its own thread\'s clock cell, which every monoClockCell() of that thread views', async () => {
+    const mine = native.monoClockCell();
+    const before = mine[0]!;
+    const { messages, exitCode } = await runWorker(`
+      const { workerData, parentPort } = require('worker_threads');
+      const n = require(workerData.addonPath);
+      const a = n.monoClockCell(), b = n.monoClockCell();
+      const t0 = n.monoNs(); n.monoClock(); const va = a[0], vb = b[0]; const t1 = n.monoNs();
+      parentPort.postMessage({ isF64: a instanceof Float64Array, len: a.length, t0, va, vb, t1, tid: n.gettid() });`);
+    expect(exitCode).toBe(0);
+    const m = messages[0] as Record<string, number | boolean>;
+    expect(m.isF64).toBe(true);
+    expect(m.len).toBe(1);
+    expect(m.va as number).toBeGreaterThanOrEqual(m.t0 as number);
+    expect(m.va as number).toBeLessThanOrEqual(m.t1 as number);
+    expect(m.vb).toBe(m.va);
+    // The runner thread's cell is its own: the worker's clock reads never reached it.
+    expect(mine[0]).toBe(before);
+    expect(before).toBeLessThan(m.t0 as number);
+    const t0 = native.monoNs();
+    native.monoClock();
+    expect(mine[0]).toBeGreaterThanOrEqual(t0);
+    expect(mine[0]).toBeLessThanOrEqual(native.monoNs());
+  });
+
   it('threadCpuNsOf reads this and other threads of the process; -1 once gone', async () => {
     const mine = native.gettid();
     expect(mine).toBeGreaterThan(0);
