@@ -315,7 +315,6 @@ static napi_value Init(napi_env env, napi_value exports) {
       METHOD("gettid", nv_fn_gettid),
       METHOD("exitNow", nv_fn_exit_now),
       METHOD("monoNs", nv_fn_mono_ns),
-      METHOD("monoNsInto", nv_fn_mono_ns_into),
       METHOD("monoClockCell", nv_fn_mono_clock_cell),
       METHOD("monoClock", nv_fn_mono_clock),
       METHOD("threadCpuNs", nv_fn_thread_cpu_ns),

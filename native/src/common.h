@@ -82,7 +82,6 @@ napi_value nv_fn_timer_slack_ns(napi_env env, napi_callback_info info);
 napi_value nv_fn_gettid(napi_env env, napi_callback_info info);
 napi_value nv_fn_exit_now(napi_env env, napi_callback_info info);
 napi_value nv_fn_mono_ns(napi_env env, napi_callback_info info);
-napi_value nv_fn_mono_ns_into(napi_env env, napi_callback_info info);
 napi_value nv_fn_mono_clock_cell(napi_env env, napi_callback_info info);
 napi_value nv_fn_mono_clock(napi_env env, napi_callback_info info);
 napi_value nv_fn_thread_cpu_ns(napi_env env, napi_callback_info info);

@@ -148,27 +148,13 @@ napi_value nv_fn_mono_ns(napi_env env, napi_callback_info info) {
   return nv_num(env, clock_ns(CLOCK_MONOTONIC));
 }
 
-/* monoNsInto(out: Float64Array): out[0] = CLOCK_MONOTONIC in ns. Returns undefined, so a loop that
-   reads the clock every pass allocates no heap number (a double above 2^31 is boxed in V8). */
-napi_value nv_fn_mono_ns_into(napi_env env, napi_callback_info info) {
-  napi_value argv[1];
-  if (!nv_args(env, info, 1, argv, NULL)) return NULL;
-  napi_typedarray_type type;
-  size_t length = 0;
-  void *data = NULL;
-  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok ||
-      type != napi_float64_array || length < 1)
-    return nv_throw_type(env, "out must be a Float64Array of length >= 1");
-  ((double *)data)[0] = clock_ns(CLOCK_MONOTONIC);
-  return NULL;
-}
-
 /*
  * The calling thread's clock cell: 8 bytes of thread-local storage. monoClockCell() returns a
  * Float64Array over it (every call on one thread gives a view of the same cell, so all code on the
  * thread shares it), and monoClock() writes CLOCK_MONOTONIC in ns into it. monoClock() has no argument
- * to look up: monoNsInto's typed-array lookup cost as much as the clock read itself on a loop that
- * reads the clock every pass. The cell lives as long as the thread, and so as long as its isolate.
+ * to look up (an N-API typed-array lookup per call costs as much as the clock read itself, on a loop
+ * that reads the clock every pass), and nothing is allocated (a double above 2^31 returned from a
+ * native call is a heap number in V8). The cell lives as long as the thread, and so as long as its isolate.
  */
 static _Thread_local double clock_cell[1];
 

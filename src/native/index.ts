@@ -88,8 +88,6 @@ export interface NativeAddon extends UringAddon {
   exitNow(code: number): never;
   /** CLOCK_MONOTONIC in ns, as a double (exact below 2^53). */
   monoNs(): number;
-  /** Writes CLOCK_MONOTONIC in ns into out[0] (no heap number is allocated, unlike monoNs()). */
-  monoNsInto(out: Float64Array): void;
   /**
    * A Float64Array of length 1 over this thread's clock cell (thread-local memory in the addon: every
    * call on one thread views the same cell; other threads have their own).
@@ -195,7 +193,7 @@ const REQUIRED: readonly (keyof NativeAddon)[] = [
   'tcpConnect', 'tcpListen', 'localPort', 'peerAddress', 'accept', 'send', 'sendv', 'recv', 'recv2', 'close',
   'shutdown', 'setSocketBuffers', 'notSentLowat', 'epollCreate', 'epollCtl', 'epollWait', 'eventfdCreate',
   'eventfdWrite', 'eventfdRead', 'pollFd', 'pinThread', 'allowedCpus', 'currentCpu', 'timerSlackNs', 'gettid', 'exitNow',
-  'monoNs', 'monoNsInto', 'monoClockCell', 'monoClock', 'threadCpuNs', 'processCpuNs', 'threadCpuNsOf', 'crc32c', 'crc32cv', 'copy', 'adviseHugePages', 'watchFd',
+  'monoNs', 'monoClockCell', 'monoClock', 'threadCpuNs', 'processCpuNs', 'threadCpuNsOf', 'crc32c', 'crc32cv', 'copy', 'adviseHugePages', 'watchFd',
   'uringSetup', 'uringInfo', 'uringClose', 'uringRegisterFiles', 'uringSetBuffers', 'uringRegisterEventfd', 'uringPass',
   'uringWait', 'allocAligned', 'blockDeviceInfo', 'nvmeAdminCmd', 'nvmeNsid',
 ];
