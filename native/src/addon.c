@@ -317,6 +317,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       METHOD("monoNs", nv_fn_mono_ns),
       METHOD("monoClockCell", nv_fn_mono_clock_cell),
       METHOD("monoClock", nv_fn_mono_clock),
+      METHOD("pread", nv_fn_pread),
+      METHOD("pwrite", nv_fn_pwrite),
       METHOD("threadCpuNs", nv_fn_thread_cpu_ns),
       METHOD("processCpuNs", nv_fn_process_cpu_ns),
       METHOD("threadCpuNsOf", nv_fn_thread_cpu_ns_of),

@@ -83,6 +83,8 @@ napi_value nv_fn_gettid(napi_env env, napi_callback_info info);
 napi_value nv_fn_exit_now(napi_env env, napi_callback_info info);
 napi_value nv_fn_mono_ns(napi_env env, napi_callback_info info);
 napi_value nv_fn_mono_clock_cell(napi_env env, napi_callback_info info);
+napi_value nv_fn_pread(napi_env env, napi_callback_info info);
+napi_value nv_fn_pwrite(napi_env env, napi_callback_info info);
 napi_value nv_fn_mono_clock(napi_env env, napi_callback_info info);
 napi_value nv_fn_thread_cpu_ns(napi_env env, napi_callback_info info);
 napi_value nv_fn_process_cpu_ns(napi_env env, napi_callback_info info);

@@ -95,6 +95,10 @@ export interface NativeAddon extends UringAddon {
   monoClockCell(): Float64Array;
   /** Writes CLOCK_MONOTONIC in ns into this thread's clock cell (no argument to look up, nothing allocated). */
   monoClock(): void;
+  /** pread(2) into buf[off, off+len) from file offset pos. Returns bytes (0 = end of file) or -errno. */
+  pread(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number;
+  /** pwrite(2) of buf[off, off+len) at file offset pos. Returns bytes written or -errno. */
+  pwrite(fd: number, buf: Uint8Array, off: number, len: number, pos: number): number;
   /**
    * madvise(MADV_HUGEPAGE) over the whole pages of view's memory (call before touching it): a large
    * buffer gets transparent huge pages where the kernel allows. 0, or -errno when it refused.
@@ -193,7 +197,7 @@ const REQUIRED: readonly (keyof NativeAddon)[] = [
   'tcpConnect', 'tcpListen', 'localPort', 'peerAddress', 'accept', 'send', 'sendv', 'recv', 'recv2', 'close',
   'shutdown', 'setSocketBuffers', 'notSentLowat', 'epollCreate', 'epollCtl', 'epollWait', 'eventfdCreate',
   'eventfdWrite', 'eventfdRead', 'pollFd', 'pinThread', 'allowedCpus', 'currentCpu', 'timerSlackNs', 'gettid', 'exitNow',
-  'monoNs', 'monoClockCell', 'monoClock', 'threadCpuNs', 'processCpuNs', 'threadCpuNsOf', 'crc32c', 'crc32cv', 'copy', 'adviseHugePages', 'watchFd',
+  'monoNs', 'monoClockCell', 'monoClock', 'pread', 'pwrite', 'threadCpuNs', 'processCpuNs', 'threadCpuNsOf', 'crc32c', 'crc32cv', 'copy', 'adviseHugePages', 'watchFd',
   'uringSetup', 'uringInfo', 'uringClose', 'uringRegisterFiles', 'uringSetBuffers', 'uringRegisterEventfd', 'uringPass',
   'uringWait', 'allocAligned', 'blockDeviceInfo', 'nvmeAdminCmd', 'nvmeNsid',
 ];

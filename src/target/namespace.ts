@@ -3,7 +3,7 @@
 // path, opened per thread). All calls are synchronous and allocate nothing on the I/O path (ram
 // copies use native.copy: dst.set(src.subarray(...)) would create a 96-byte view per I/O).
 import * as fs from 'node:fs';
-import { native } from '../native/index.js';
+import { errnoName, native } from '../native/index.js';
 import type { LentReads } from './lent-reads.js';
 
 /**
@@ -230,17 +230,20 @@ export class FileNamespace implements NamespaceBackend {
     return size;
   }
 
+  // pread/pwrite through the addon: fs.readSync/writeSync allocate a context object per call.
   read(dst: Uint8Array, dstOff: number, byteOff: number, len: number): void {
     while (len > 0) {
-      const n = fs.readSync(this.fd, dst, dstOff, len, byteOff);
-      if (n <= 0) { dst.fill(0, dstOff, dstOff + len); return; } // file shrank underneath us: zeroes
+      const n = native.pread(this.fd, dst, dstOff, len, byteOff);
+      if (n < 0) throw new Error(`pread of ${this.path} at ${byteOff}: ${errnoName(n)}`);
+      if (n === 0) { dst.fill(0, dstOff, dstOff + len); return; } // file shrank underneath us: zeroes
       dstOff += n; byteOff += n; len -= n;
     }
   }
 
   write(src: Uint8Array, srcOff: number, byteOff: number, len: number): void {
     while (len > 0) {
-      const n = fs.writeSync(this.fd, src, srcOff, len, byteOff);
+      const n = native.pwrite(this.fd, src, srcOff, len, byteOff);
+      if (n <= 0) throw new Error(`pwrite of ${this.path} at ${byteOff}: ${n < 0 ? errnoName(n) : 'nothing written'}`);
       srcOff += n; byteOff += n; len -= n;
     }
   }

@@ -1,7 +1,9 @@
 // Tests of the nvmf_native addon through its typed wrapper: real sockets on 127.0.0.1, real epoll,
 // eventfd, threads and the libuv loop. No mocks.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -709,6 +711,37 @@ describe('watchFd', () => {
       n.tcpConnect('127.0.0.1', n.localPort(l), 1000);`);
     expect(throwing.status).toBe(0);
     expect(throwing.stdout).toContain('caught boom');
+  });
+});
+
+describe('pread and pwrite', () => {
+  it('write at an offset, read back, end of file, and errors as -errno', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nvmf-native-file-'));
+    const path = join(dir, 'f');
+    writeFileSync(path, Buffer.alloc(8192));
+    const fd = openSync(path, 'r+');
+    try {
+      const src = new Uint8Array(6000);
+      for (let i = 0; i < src.length; i++) src[i] = (i * 7 + 3) & 0xff;
+      // bytes 1000..4999 of src, written at file offset 3000
+      expect(native.pwrite(fd, src, 1000, 4000, 3000)).toBe(4000);
+      const file = readFileSync(path);
+      expect(Buffer.compare(file.subarray(3000, 7000), Buffer.from(src.subarray(1000, 5000)))).toBe(0);
+      expect(file[2999]).toBe(0);
+      const dst = new Uint8Array(5000);
+      expect(native.pread(fd, dst, 500, 4000, 3000)).toBe(4000);
+      expect(Buffer.compare(Buffer.from(dst.subarray(500, 4500)), Buffer.from(src.subarray(1000, 5000)))).toBe(0);
+      // a read across the end of the file returns what is there; at the end, 0
+      expect(native.pread(fd, dst, 0, 4096, 8192 - 100)).toBe(100);
+      expect(native.pread(fd, dst, 0, 4096, 8192)).toBe(0);
+      expect(native.pread(-1, dst, 0, 16, 0)).toBe(-9); // EBADF
+      expect(native.pwrite(-1, dst, 0, 16, 0)).toBe(-9);
+      expect(() => native.pread(fd, dst, 0, 16, -1)).toThrow('pos must be a non-negative integer');
+      expect(() => native.pread(fd, dst, 4990, 16, 0)).toThrow(RangeError);
+    } finally {
+      closeSync(fd);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,0 +1,52 @@
+/* Positioned file I/O for the target's synchronous file path (--file-io sync): one pread(2) or
+ * pwrite(2) per call, returning bytes or -errno (hot path: I/O errors are results, not exceptions),
+ * allocating nothing; fs.readSync/writeSync build a context object on every call. */
+#include <errno.h>
+#include <math.h>
+#include <unistd.h>
+
+#include "common.h"
+
+/* A file offset: a non-negative integer below 2^63 that a double holds exactly. */
+static bool file_pos(napi_env env, napi_value v, off_t *out) {
+  double d;
+  if (!nv_double(env, v, "pos", &d)) return false;
+  if (!(d >= 0 && d <= 9007199254740991.0) || d != floor(d)) {
+    nv_throw_range(env, "pos must be a non-negative integer");
+    return false;
+  }
+  *out = (off_t)d;
+  return true;
+}
+
+/* pread(fd, buf, off, len, pos) -> bytes read (0 = end of file) or -errno */
+napi_value nv_fn_pread(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int32_t fd;
+  uint8_t *p;
+  size_t n;
+  off_t pos;
+  if (!nv_args(env, info, 5, argv, NULL) || !nv_int32(env, argv[0], "fd", &fd) ||
+      !nv_bytes(env, argv[1], argv[2], argv[3], "buf", &p, &n) || !file_pos(env, argv[4], &pos))
+    return NULL;
+  ssize_t r;
+  do r = pread(fd, p, n, pos);
+  while (r < 0 && errno == EINTR);
+  return nv_int(env, r < 0 ? -errno : r);
+}
+
+/* pwrite(fd, buf, off, len, pos) -> bytes written or -errno */
+napi_value nv_fn_pwrite(napi_env env, napi_callback_info info) {
+  napi_value argv[5];
+  int32_t fd;
+  uint8_t *p;
+  size_t n;
+  off_t pos;
+  if (!nv_args(env, info, 5, argv, NULL) || !nv_int32(env, argv[0], "fd", &fd) ||
+      !nv_bytes(env, argv[1], argv[2], argv[3], "buf", &p, &n) || !file_pos(env, argv[4], &pos))
+    return NULL;
+  ssize_t r;
+  do r = pwrite(fd, p, n, pos);
+  while (r < 0 && errno == EINTR);
+  return nv_int(env, r < 0 ? -errno : r);
+}
