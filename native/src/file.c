@@ -19,8 +19,9 @@ static bool file_pos(napi_env env, napi_value v, off_t *out) {
   return true;
 }
 
-/* pread(fd, buf, off, len, pos) -> bytes read (0 = end of file) or -errno */
-napi_value nv_fn_pread(napi_env env, napi_callback_info info) {
+/* (fd, buf, off, len, pos) -> one pread(2) or pwrite(2) of buf[off, off+len) at file offset pos:
+ * bytes (0 from a read = end of file) or -errno. */
+static napi_value positioned_io(napi_env env, napi_callback_info info, bool write) {
   napi_value argv[5];
   int32_t fd;
   uint8_t *p;
@@ -30,23 +31,11 @@ napi_value nv_fn_pread(napi_env env, napi_callback_info info) {
       !nv_bytes(env, argv[1], argv[2], argv[3], "buf", &p, &n) || !file_pos(env, argv[4], &pos))
     return NULL;
   ssize_t r;
-  do r = pread(fd, p, n, pos);
+  do r = write ? pwrite(fd, p, n, pos) : pread(fd, p, n, pos);
   while (r < 0 && errno == EINTR);
   return nv_int(env, r < 0 ? -errno : r);
 }
 
-/* pwrite(fd, buf, off, len, pos) -> bytes written or -errno */
-napi_value nv_fn_pwrite(napi_env env, napi_callback_info info) {
-  napi_value argv[5];
-  int32_t fd;
-  uint8_t *p;
-  size_t n;
-  off_t pos;
-  if (!nv_args(env, info, 5, argv, NULL) || !nv_int32(env, argv[0], "fd", &fd) ||
-      !nv_bytes(env, argv[1], argv[2], argv[3], "buf", &p, &n) || !file_pos(env, argv[4], &pos))
-    return NULL;
-  ssize_t r;
-  do r = pwrite(fd, p, n, pos);
-  while (r < 0 && errno == EINTR);
-  return nv_int(env, r < 0 ? -errno : r);
-}
+napi_value nv_fn_pread(napi_env env, napi_callback_info info) { return positioned_io(env, info, false); }
+
+napi_value nv_fn_pwrite(napi_env env, napi_callback_info info) { return positioned_io(env, info, true); }
