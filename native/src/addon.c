@@ -72,23 +72,29 @@ bool nv_is_nullish(napi_env env, napi_value v) {
   return t == napi_undefined || t == napi_null;
 }
 
-/* A non-negative integer that is exactly representable (<= 2^53-1). */
-static bool get_index(napi_env env, napi_value v, const char *name, const char *which, double *out) {
+/* A non-negative integer that is exactly representable (<= 2^53-1); errors name it `label`. */
+bool nv_index(napi_env env, napi_value v, const char *label, double *out) {
   double d;
   if (napi_get_value_double(env, v, &d) != napi_ok) {
     char msg[160];
-    snprintf(msg, sizeof msg, "%s %s must be a number", name, which);
+    snprintf(msg, sizeof msg, "%s must be a number", label);
     nv_throw_type(env, msg);
     return false;
   }
   if (!(d >= 0 && d <= 9007199254740991.0) || d != floor(d)) {
     char msg[160];
-    snprintf(msg, sizeof msg, "%s %s must be a non-negative integer", name, which);
+    snprintf(msg, sizeof msg, "%s must be a non-negative integer", label);
     nv_throw_range(env, msg);
     return false;
   }
   *out = d;
   return true;
+}
+
+static bool get_index(napi_env env, napi_value v, const char *name, const char *which, double *out) {
+  char label[96];
+  snprintf(label, sizeof label, "%s %s", name, which);
+  return nv_index(env, v, label, out);
 }
 
 bool nv_bytes(napi_env env, napi_value buf, napi_value offv, napi_value lenv, const char *name,

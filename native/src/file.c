@@ -2,19 +2,14 @@
  * pwrite(2) per call, returning bytes or -errno (hot path: I/O errors are results, not exceptions),
  * allocating nothing; fs.readSync/writeSync build a context object on every call. */
 #include <errno.h>
-#include <math.h>
 #include <unistd.h>
 
 #include "common.h"
 
-/* A file offset: a non-negative integer below 2^63 that a double holds exactly. */
+/* A file offset: a non-negative integer that a double holds exactly. */
 static bool file_pos(napi_env env, napi_value v, off_t *out) {
   double d;
-  if (!nv_double(env, v, "pos", &d)) return false;
-  if (!(d >= 0 && d <= 9007199254740991.0) || d != floor(d)) {
-    nv_throw_range(env, "pos must be a non-negative integer");
-    return false;
-  }
+  if (!nv_index(env, v, "pos", &d)) return false;
   *out = (off_t)d;
   return true;
 }
