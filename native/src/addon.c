@@ -72,29 +72,22 @@ bool nv_is_nullish(napi_env env, napi_value v) {
   return t == napi_undefined || t == napi_null;
 }
 
-/* A non-negative integer that is exactly representable (<= 2^53-1); errors name it `label`. */
-bool nv_index(napi_env env, napi_value v, const char *label, double *out) {
+/* A non-negative integer that is exactly representable (<= 2^53-1). Errors name it `name`, followed by
+ * `which` when that is not NULL ("buf offset"); the message is only formatted on error, as this runs
+ * several times per I/O. */
+bool nv_index(napi_env env, napi_value v, const char *name, const char *which, double *out) {
   double d;
-  if (napi_get_value_double(env, v, &d) != napi_ok) {
-    char msg[160];
-    snprintf(msg, sizeof msg, "%s must be a number", label);
-    nv_throw_type(env, msg);
-    return false;
+  const bool is_number = napi_get_value_double(env, v, &d) == napi_ok;
+  if (is_number && d >= 0 && d <= 9007199254740991.0 && d == floor(d)) {
+    *out = d;
+    return true;
   }
-  if (!(d >= 0 && d <= 9007199254740991.0) || d != floor(d)) {
-    char msg[160];
-    snprintf(msg, sizeof msg, "%s must be a non-negative integer", label);
-    nv_throw_range(env, msg);
-    return false;
-  }
-  *out = d;
-  return true;
-}
-
-static bool get_index(napi_env env, napi_value v, const char *name, const char *which, double *out) {
-  char label[96];
-  snprintf(label, sizeof label, "%s %s", name, which);
-  return nv_index(env, v, label, out);
+  char msg[200];
+  snprintf(msg, sizeof msg, "%s%s%s must be %s", name, which ? " " : "", which ? which : "",
+           is_number ? "a non-negative integer" : "a number");
+  if (is_number) nv_throw_range(env, msg);
+  else nv_throw_type(env, msg);
+  return false;
 }
 
 bool nv_bytes(napi_env env, napi_value buf, napi_value offv, napi_value lenv, const char *name,
@@ -106,8 +99,8 @@ bool nv_bytes(napi_env env, napi_value buf, napi_value offv, napi_value lenv, co
       !(type == napi_uint8_array || type == napi_int8_array || type == napi_uint8_clamped_array))
     return type_error_for(env, name, "a Uint8Array");
   double off, len;
-  if (!get_index(env, offv, name, "offset", &off)) return false;
-  if (!get_index(env, lenv, name, "length", &len)) return false;
+  if (!nv_index(env, offv, name, "offset", &off)) return false;
+  if (!nv_index(env, lenv, name, "length", &len)) return false;
   if (off + len > (double)length) {
     char msg[200];
     snprintf(msg, sizeof msg, "%s: offset %.0f + length %.0f is beyond byteLength %zu", name, off, len,

@@ -17,8 +17,8 @@ bool nv_args(napi_env env, napi_callback_info info, size_t want, napi_value *arg
 bool nv_int32(napi_env env, napi_value v, const char *name, int32_t *out);
 bool nv_uint32(napi_env env, napi_value v, const char *name, uint32_t *out);
 bool nv_double(napi_env env, napi_value v, const char *name, double *out);
-/* A non-negative integer a double holds exactly (<= 2^53-1); TypeError/RangeError naming `label`. */
-bool nv_index(napi_env env, napi_value v, const char *label, double *out);
+/* A non-negative integer a double holds exactly (<= 2^53-1); TypeError/RangeError naming "name which". */
+bool nv_index(napi_env env, napi_value v, const char *name, const char *which, double *out);
 bool nv_string(napi_env env, napi_value v, const char *name, char *buf, size_t bufsize);
 /* buf[off, off+len) of a 1-byte-element typed array; RangeError when out of bounds. */
 bool nv_bytes(napi_env env, napi_value buf, napi_value off, napi_value len, const char *name,

@@ -9,7 +9,7 @@
 /* A file offset: a non-negative integer that a double holds exactly. */
 static bool file_pos(napi_env env, napi_value v, off_t *out) {
   double d;
-  if (!nv_index(env, v, "pos", &d)) return false;
+  if (!nv_index(env, v, "pos", NULL, &d)) return false;
   *out = (off_t)d;
   return true;
 }

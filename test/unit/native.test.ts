@@ -221,6 +221,10 @@ describe('crc32c', () => {
     expect(() => native.crc32c(b, 8, 9)).toThrow(RangeError);
     expect(() => native.crc32c(b, -1, 1)).toThrow(RangeError);
     expect(() => native.crc32c(b, 0.5, 1)).toThrow(RangeError);
+    // The messages name the argument (built only when the check fails).
+    expect(() => native.crc32c(b, -1, 1)).toThrow('buf offset must be a non-negative integer');
+    expect(() => native.crc32c(b, 0, 'x' as unknown as number)).toThrow('buf length must be a number');
+    expect(() => native.copy(b, 0, b, 2.5, 1)).toThrow('src offset must be a non-negative integer');
     expect(() => native.crc32c(new Uint32Array(4) as unknown as Uint8Array, 0, 4)).toThrow(TypeError);
     expect(() => native.crc32c([1, 2, 3] as unknown as Uint8Array, 0, 3)).toThrow(TypeError);
   });
