@@ -1,15 +1,17 @@
-// CRC32C throughput: the native addon (each of its paths the CPU has: VPCLMULQDQ folding,
-// the SSE4.2 instruction, the portable table), @node-rs/crc32 when installed, and a pure-JS table.
+// CRC32C throughput: the native addon (each of its paths the CPU has: VPCLMULQDQ folding with crc32
+// streams alongside it (hybrid), the folding alone, the SSE4.2 instruction, the portable table),
+// @node-rs/crc32 when installed, and a pure-JS table.
 //
 //   npx tsc -p tsconfig.json && node bench/crc32c.mjs [--ms 300]
 //
-// The slower native paths are measured in child processes started with NVMF_NATIVE_CRC32C=sse42
-// or table (the implementation is chosen once, when the addon is first loaded).
+// The slower native paths are measured in child processes started with NVMF_NATIVE_CRC32C=vpclmul,
+// sse42 or table (the implementation is chosen once, when the addon is first loaded).
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { native } from '../dist/native/index.js';
 
 const SIZES = [
+  [16 * 1024, '16 KiB'],
   [24, '24 B'],
   [4096, '4 KiB'],
   [128 * 1024, '128 KiB'],
@@ -95,7 +97,7 @@ function forced(force) {
 }
 // Each distinct slower path this CPU has (a cap above what the CPU has falls back to the same path).
 const slower = [];
-for (const force of ['sse42', 'table']) {
+for (const force of ['vpclmul', 'sse42', 'table']) {
   const run = forced(force);
   if (run && run.impl !== native.crc32cImpl && !slower.some((r) => r.impl === run.impl)) slower.push(run);
 }

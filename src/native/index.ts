@@ -116,10 +116,11 @@ export interface NativeAddon extends UringAddon {
   /** CRC32C over segments first..first+count-1 (described as for sendv, count <= 1024) as one byte
    *  string, continuing from `seed`; no copy. */
   crc32cv(bufs: ReadonlyArray<Uint8Array | null>, desc: Float64Array, first: number, count: number, seed?: number): number;
-  /** Which CRC32C implementation is in use: VPCLMULQDQ folding (long buffers; the SSE4.2 instruction
-   *  for the rest), the SSE4.2 instruction alone, or the portable table (NVMF_NATIVE_CRC32C=sse42 or
-   *  =table at first load caps it at those). */
-  readonly crc32cImpl: 'vpclmul' | 'sse4.2' | 'table';
+  /** Which CRC32C implementation is in use: VPCLMULQDQ folding with crc32 streams alongside it on
+   *  10,752-byte chunks (hybrid), the folding alone (long buffers; the SSE4.2 instruction for the rest),
+   *  the SSE4.2 instruction alone, or the portable table (NVMF_NATIVE_CRC32C=vpclmul, =sse42 or =table
+   *  at first load caps it at those). */
+  readonly crc32cImpl: 'hybrid' | 'vpclmul' | 'sse4.2' | 'table';
   /** memmove of src[srcOff, srcOff+len) to dst[dstOff, dstOff+len) (byte arrays; overlap allowed).
    *  Allocates nothing, unlike dst.set(src.subarray(...)) (a 96-byte view per call); about as fast
    *  at 4 KiB, slower below ~1 KiB (call overhead). RangeError when a range is out of bounds. */

@@ -171,7 +171,7 @@ describe('crc32c', () => {
   });
 
   it('agrees with a bitwise reference and chains with seed, for lengths 0..5000 and large buffers', () => {
-    const buf = randomBytes(110_000, 12345);
+    const buf = randomBytes(110_016, 12345);
     const next = prng(99);
     const lengths: number[] = [];
     for (let n = 0; n <= 80; n++) lengths.push(n);
@@ -180,6 +180,8 @@ describe('crc32c', () => {
     // 3-way interleaved paths: 3*256 and 3*8192 byte blocks and their edges; the carry-less multiply
     // folding from 512 bytes on (128 bytes a step) and its edges.
     for (const n of [24_575, 24_576, 24_577, 49_160, 100_003, 511, 512, 513, 639, 640, 641, 767]) lengths.push(n);
+    // Hybrid chunks of 10,752 bytes (folding and three crc32 streams side by side) and their edges.
+    for (const n of [10_751, 10_752, 10_753, 11_264, 21_504, 21_505, 32_767, 65_536, 108_000]) lengths.push(n);
     for (const len of lengths) {
       const off = next() % 16;
       const whole = native.crc32c(buf, off, len);
@@ -194,8 +196,8 @@ describe('crc32c', () => {
   });
 
   // Each slower implementation, forced at first load, gives the same results as the reference.
-  const IMPLS = ['table', 'sse4.2', 'vpclmul'];
-  for (const [force, impl] of [['table', 'table'], ['sse42', 'sse4.2']] as const) {
+  const IMPLS = ['table', 'sse4.2', 'vpclmul', 'hybrid'];
+  for (const [force, impl] of [['table', 'table'], ['sse42', 'sse4.2'], ['vpclmul', 'vpclmul']] as const) {
     it(`NVMF_NATIVE_CRC32C=${force}: the ${impl} path (where the CPU has it) gives the same results`, () => {
       const buf = randomBytes(140_000, 4242);
       const cases = [
