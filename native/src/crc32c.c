@@ -202,6 +202,23 @@ __attribute__((target("sse4.2,pclmul,avx2,vpclmulqdq"))) static inline __m256i v
   return _mm256_xor_si256(_mm256_xor_si256(_mm256_clmulepi64_epi128(y, k, 0x00), _mm256_clmulepi64_epi128(y, k, 0x11)), d);
 }
 
+/* The CRC state after the bytes folded into the eight lanes y0..y3: the lanes folded into one, whose
+ * 16 bytes the crc32 instruction finishes from a zero state. */
+__attribute__((target("sse4.2,pclmul,avx2,vpclmulqdq"))) static inline uint32_t lanes_to_crc(__m256i y0, __m256i y1, __m256i y2, __m256i y3) {
+  const __m128i k1 = _mm_set_epi64x((long long)k128[1], (long long)k128[0]);
+  __m128i x = _mm256_castsi256_si128(y0);
+  x = fold(x, k1, _mm256_extracti128_si256(y0, 1));
+  x = fold(x, k1, _mm256_castsi256_si128(y1));
+  x = fold(x, k1, _mm256_extracti128_si256(y1, 1));
+  x = fold(x, k1, _mm256_castsi256_si128(y2));
+  x = fold(x, k1, _mm256_extracti128_si256(y2, 1));
+  x = fold(x, k1, _mm256_castsi256_si128(y3));
+  x = fold(x, k1, _mm256_extracti128_si256(y3, 1));
+  uint64_t c = _mm_crc32_u64(0, (uint64_t)_mm_cvtsi128_si64(x));
+  c = _mm_crc32_u64(c, (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x)));
+  return (uint32_t)c;
+}
+
 #define LOADY(q) _mm256_loadu_si256((const __m256i *)(q))
 __attribute__((target("sse4.2,pclmul,avx2,vpclmulqdq"))) static uint32_t vclmul_update(uint32_t crc, const uint8_t *p, size_t len) {
   __m256i y0 = _mm256_xor_si256(LOADY(p), _mm256_inserti128_si256(_mm256_setzero_si256(), _mm_cvtsi32_si128((int)crc), 0));
@@ -217,18 +234,7 @@ __attribute__((target("sse4.2,pclmul,avx2,vpclmulqdq"))) static uint32_t vclmul_
     p += 128;
     len -= 128;
   }
-  const __m128i k1 = _mm_set_epi64x((long long)k128[1], (long long)k128[0]);
-  __m128i x = _mm256_castsi256_si128(y0);
-  x = fold(x, k1, _mm256_extracti128_si256(y0, 1));
-  x = fold(x, k1, _mm256_castsi256_si128(y1));
-  x = fold(x, k1, _mm256_extracti128_si256(y1, 1));
-  x = fold(x, k1, _mm256_castsi256_si128(y2));
-  x = fold(x, k1, _mm256_extracti128_si256(y2, 1));
-  x = fold(x, k1, _mm256_castsi256_si128(y3));
-  x = fold(x, k1, _mm256_extracti128_si256(y3, 1));
-  uint64_t c = _mm_crc32_u64(0, (uint64_t)_mm_cvtsi128_si64(x));
-  c = _mm_crc32_u64(c, (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x)));
-  return hw_update((uint32_t)c, p, len);
+  return hw_update(lanes_to_crc(y0, y1, y2, y3), p, len);
 }
 
 /*
@@ -260,18 +266,7 @@ __attribute__((target("sse4.2,pclmul,avx2,vpclmulqdq"))) static uint32_t hybrid_
     }
     s += HYB_PER;
   }
-  const __m128i k1 = _mm_set_epi64x((long long)k128[1], (long long)k128[0]);
-  __m128i x = _mm256_castsi256_si128(y0);
-  x = fold(x, k1, _mm256_extracti128_si256(y0, 1));
-  x = fold(x, k1, _mm256_castsi256_si128(y1));
-  x = fold(x, k1, _mm256_extracti128_si256(y1, 1));
-  x = fold(x, k1, _mm256_castsi256_si128(y2));
-  x = fold(x, k1, _mm256_extracti128_si256(y2, 1));
-  x = fold(x, k1, _mm256_castsi256_si128(y3));
-  x = fold(x, k1, _mm256_extracti128_si256(y3, 1));
-  uint64_t c = _mm_crc32_u64(0, (uint64_t)_mm_cvtsi128_si64(x));
-  c = _mm_crc32_u64(c, (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(x, x)));
-  uint32_t r = shift_crc(shift_hyb, (uint32_t)c) ^ (uint32_t)c1;
+  uint32_t r = shift_crc(shift_hyb, lanes_to_crc(y0, y1, y2, y3)) ^ (uint32_t)c1;
   r = shift_crc(shift_hyb, r) ^ (uint32_t)c2;
   return shift_crc(shift_hyb, r) ^ (uint32_t)c3;
 }
