@@ -39,7 +39,7 @@ static uint32_t shift_short[4][256];  /* multiply by x^(8*SHORT_BLOCK) mod P */
 static uint32_t shift_hyb[4][256];    /* multiply by x^(8*HYB_STREAM) mod P (see hybrid_chunk) */
 static bool use_hw;
 static bool use_vclmul;               /* carry-less multiply folding for long buffers (VPCLMULQDQ, 256-bit) */
-static bool use_hybrid = true;        /* with use_vclmul: hybrid chunks (NVMF_NATIVE_CRC32C=vpclmul turns them off) */
+static bool use_hybrid;               /* hybrid chunks: use_vclmul unless NVMF_NATIVE_CRC32C=vpclmul */
 /* Folding constants for the VPCLMULQDQ path, {for the low, for the high 64 bits} of a 128-bit lane
  * (see fold_constants()): advance a lane by 1024 bits (8 lanes, 128 bytes a step) and by 128 bits. */
 static uint64_t k1024[2], k128[2];
@@ -107,15 +107,16 @@ void nv_crc32c_init(void) {
   use_vclmul = use_hw && __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("avx2") &&
                __builtin_cpu_supports("vpclmulqdq");
 #endif
-  /* Lets tests and benchmarks exercise the other paths: table (portable), sse42 (crc32 instruction only). */
+  /* Lets tests and benchmarks exercise the other paths: table (portable), sse42 (crc32 instruction only),
+   * vpclmul (folding without hybrid chunks). */
   const char *force = getenv("NVMF_NATIVE_CRC32C");
   if (force && strcmp(force, "table") == 0) use_hw = use_vclmul = false;
   if (force && strcmp(force, "sse42") == 0) use_vclmul = false;
-  if (force && strcmp(force, "vpclmul") == 0) use_hybrid = false;
+  use_hybrid = use_vclmul && !(force && strcmp(force, "vpclmul") == 0);
 }
 
 const char *nv_crc32c_impl(void) {
-  return use_vclmul ? (use_hybrid ? "hybrid" : "vpclmul") : use_hw ? "sse4.2" : "table";
+  return use_hybrid ? "hybrid" : use_vclmul ? "vpclmul" : use_hw ? "sse4.2" : "table";
 }
 
 static inline uint64_t load64(const uint8_t *p) {
@@ -275,7 +276,7 @@ __attribute__((target("sse4.2,pclmul,avx2,vpclmulqdq"))) static uint32_t hybrid_
 
 uint32_t nv_crc32c_update(uint32_t crc, const uint8_t *p, size_t len) {
 #if NV_HAVE_X86
-  if (use_vclmul && len >= HYB_CHUNK && use_hybrid) {
+  if (use_hybrid && len >= HYB_CHUNK) {
     do {
       crc = hybrid_chunk(crc, p);
       p += HYB_CHUNK;
